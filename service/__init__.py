@@ -1,0 +1,1 @@
+"""commentmod: the moderation service (web API, use cases, storage, queue producer)."""

@@ -1,0 +1,117 @@
+"""Site-facing routes: submit a comment, read one of the site's own comments."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from service.api.auth import require_site
+from service.api.body import read_json_body
+from service.api.errors import ApiError
+from service.api.schemas import AcceptedOut, SiteCommentOut
+from service.domain.submission import SubmissionInvalid, parse_submission
+from service.usecases import (
+    DuplicateComment,
+    Flooded,
+    IdempotencyKeyReused,
+    NotFound,
+    ParentNotFound,
+    Services,
+    get_comment,
+    request_fingerprint,
+    submit_comment,
+)
+
+bp = Blueprint("comments", __name__)
+MAX_IDEMPOTENCY_KEY = 255
+
+
+def _services() -> Services:
+    return current_app.extensions["commentmod"]  # type: ignore[no-any-return]
+
+
+def _count(outcome: str) -> None:
+    current_app.extensions["commentmod.metrics"].submissions.labels(outcome).inc()
+
+
+@bp.post("/v1/comments")
+def submit() -> tuple[Response, int, dict[str, str]]:
+    svc = _services()
+    site = require_site()
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not (0 < len(key) <= MAX_IDEMPOTENCY_KEY and key.isprintable()):
+        raise ApiError(
+            400, "invalid_idempotency_key", "Idempotency-Key must be 1-255 printable characters"
+        )
+    payload = read_json_body(svc.settings.max_body_bytes)
+    try:
+        submission = parse_submission(
+            payload,
+            max_text_chars=svc.settings.max_text_chars,
+            check_deliverability=svc.settings.check_email_deliverability,
+        )
+    except SubmissionInvalid as exc:
+        _count("invalid")
+        raise ApiError(
+            422, "invalid_fields", "some fields are invalid", fields=exc.fields
+        ) from None
+    try:
+        accepted = submit_comment(
+            svc,
+            site,
+            submission,
+            idempotency_key=key,
+            request_hash=request_fingerprint(payload) if key else None,
+        )
+    except DuplicateComment:
+        _count("duplicate")
+        raise ApiError(
+            409, "duplicate_comment", "this author already posted this text in this thread"
+        ) from None
+    except Flooded as exc:
+        _count("flood")
+        raise ApiError(
+            429,
+            "too_many_requests",
+            "comments are coming too fast; retry later",
+            headers={"Retry-After": str(exc.retry_after)},
+        ) from None
+    except ParentNotFound:
+        _count("invalid")
+        raise ApiError(
+            422,
+            "invalid_fields",
+            "some fields are invalid",
+            fields={"parent_id": "parent_not_found"},
+        ) from None
+    except IdempotencyKeyReused:
+        raise ApiError(
+            422, "idempotency_key_reused", "this Idempotency-Key was used with another body"
+        ) from None
+    _count("replayed" if accepted.is_replay else "accepted")
+    body = AcceptedOut(id=accepted.id, thread_id=accepted.thread_id, created_at=accepted.created_at)
+    headers = {"Location": f"/v1/comments/{accepted.id}"}
+    if accepted.is_replay:
+        headers["Idempotent-Replayed"] = "true"
+    return jsonify(body.model_dump(mode="json")), 202, headers
+
+
+@bp.get("/v1/comments/<comment_id>")
+def read(comment_id: str) -> Response:
+    site = require_site()
+    try:
+        view = get_comment(_services(), site, comment_id)
+    except NotFound:
+        raise ApiError(404, "not_found", "no such comment") from None
+    out = SiteCommentOut(
+        id=view.id,
+        thread_id=view.thread_id,
+        parent_id=view.parent_id,
+        status=view.status,  # type: ignore[arg-type]
+        author_name=view.author_name,
+        author_url=view.author_url,
+        text=view.text,
+        created_at=view.created_at,
+        published_at=view.published_at,
+        reasons=list(view.reasons),
+    )
+    return jsonify(out.model_dump(mode="json"))

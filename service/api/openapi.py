@@ -1,0 +1,136 @@
+"""/openapi.json, built from the same pydantic models that validate and serialize."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from service.api.schemas import (
+    AcceptedOut,
+    ErrorOut,
+    HealthOut,
+    SiteCommentOut,
+    ThreadPageOut,
+)
+from service.domain.submission import CommentSubmission
+
+_MODELS: tuple[type[BaseModel], ...] = (
+    CommentSubmission,
+    AcceptedOut,
+    SiteCommentOut,
+    ThreadPageOut,
+    ErrorOut,
+    HealthOut,
+)
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _json(model: type[BaseModel], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref(model)}}}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    return {str(status): _json(ErrorOut, "error") for status in statuses}
+
+
+def build_openapi(version: str) -> dict[str, Any]:
+    _, defs = models_json_schema(
+        [(m, "validation" if m is CommentSubmission else "serialization") for m in _MODELS],
+        ref_template="#/components/schemas/{model}",
+    )
+    site_auth = [{"siteKey": []}]
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "commentmod", "version": version},
+        "components": {
+            "schemas": defs["$defs"],
+            "securitySchemes": {"siteKey": {"type": "http", "scheme": "bearer"}},
+        },
+        "paths": {
+            "/v1/comments": {
+                "post": {
+                    "operationId": "submitComment",
+                    "security": site_auth,
+                    "parameters": [
+                        {
+                            "name": "Idempotency-Key",
+                            "in": "header",
+                            "required": False,
+                            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                        }
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": _ref(CommentSubmission)}},
+                    },
+                    "responses": {
+                        "202": _json(AcceptedOut, "accepted; checks queued"),
+                        **_errors(400, 401, 409, 413, 415, 422, 429, 503),
+                    },
+                }
+            },
+            "/v1/comments/{comment_id}": {
+                "get": {
+                    "operationId": "getComment",
+                    "security": site_auth,
+                    "parameters": [_path_param("comment_id")],
+                    "responses": {
+                        "200": _json(SiteCommentOut, "the comment"),
+                        **_errors(401, 404, 503),
+                    },
+                }
+            },
+            "/v1/sites/{site}/threads/{thread_id}/comments": {
+                "get": {
+                    "operationId": "listThreadComments",
+                    "security": [],
+                    "parameters": [
+                        _path_param("site"),
+                        _path_param("thread_id"),
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 200},
+                        },
+                        {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                    ],
+                    "responses": {
+                        "200": _json(ThreadPageOut, "published comments, oldest first"),
+                        "304": {"description": "not modified (If-None-Match)"},
+                        **_errors(400, 404, 503),
+                    },
+                }
+            },
+            "/healthz": {"get": _ops("healthz", "the process is up")},
+            "/readyz": {"get": _ops("readyz", "database and broker reachable")},
+            "/metrics": {
+                "get": {
+                    "operationId": "metrics",
+                    "security": [],
+                    "responses": {
+                        "200": {
+                            "description": "Prometheus text format",
+                            "content": {"text/plain": {"schema": {"type": "string"}}},
+                        }
+                    },
+                }
+            },
+        },
+    }
+
+
+def _path_param(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _ops(operation_id: str, description: str) -> dict[str, Any]:
+    return {
+        "operationId": operation_id,
+        "security": [],
+        "responses": {"200": _json(HealthOut, description), "503": _json(HealthOut, "not ready")},
+    }

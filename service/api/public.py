@@ -1,0 +1,67 @@
+"""Public routes (no credentials, CORS): the published comments of a thread."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from service.api.errors import ApiError
+from service.api.schemas import PublicCommentOut, ThreadPageOut
+from service.usecases import InvalidCursor, NotFound, Services, list_thread
+
+bp = Blueprint("public", __name__)
+
+
+@bp.after_request
+def _cors(response: Response) -> Response:
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Allow-Methods"] = "GET, OPTIONS"
+    response.headers["Access-Control-Allow-Headers"] = "If-None-Match"
+    response.headers["Access-Control-Expose-Headers"] = "ETag"
+    response.headers["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+@bp.route("/v1/sites/<site>/threads/<path:thread_id>/comments", methods=["GET", "OPTIONS"])
+def thread_comments(site: str, thread_id: str) -> Response:
+    if request.method == "OPTIONS":
+        return Response(status=204)
+    svc: Services = current_app.extensions["commentmod"]
+    limit = _limit(svc)
+    try:
+        page = list_thread(svc, site, thread_id, limit, request.args.get("cursor") or None)
+    except NotFound:
+        raise ApiError(404, "not_found", "no such site") from None
+    except InvalidCursor:
+        raise ApiError(400, "invalid_cursor", "the cursor is not valid") from None
+    out = ThreadPageOut(
+        items=[
+            PublicCommentOut(
+                id=v.id,
+                thread_id=v.thread_id,
+                parent_id=v.parent_id,
+                author_name=v.author_name,
+                author_url=v.author_url,
+                text=v.text,
+                created_at=v.created_at,
+                published_at=v.published_at,
+            )
+            for v in page.items
+        ],
+        next_cursor=page.next_cursor,
+    )
+    response = jsonify(out.model_dump(mode="json"))
+    # Readers poll threads: a conditional GET costs them no body when nothing changed.
+    response.headers["Cache-Control"] = "no-cache"
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+def _limit(svc: Services) -> int:
+    raw = request.args.get("limit")
+    if raw is None:
+        return svc.settings.page_size_default
+    if not raw.isdigit() or not 1 <= int(raw) <= svc.settings.page_size_max:
+        raise ApiError(
+            400, "invalid_limit", f"limit must be an integer from 1 to {svc.settings.page_size_max}"
+        )
+    return int(raw)

@@ -1,0 +1,71 @@
+"""Response schemas, one per audience. They serialize responses and feed /openapi.json,
+so what the API answers is what its document says. No schema has an email or IP field."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    @field_serializer("*", when_used="json", check_fields=False)
+    def _utc(self, value: object) -> object:
+        if isinstance(value, datetime):
+            return value.isoformat().replace("+00:00", "Z")
+        return value
+
+
+Status = Literal["pending", "published", "held", "rejected", "spam"]
+
+
+class AcceptedOut(_Out):
+    """202 answer to a submission."""
+
+    id: str
+    status: Literal["pending"] = "pending"
+    thread_id: str
+    created_at: datetime
+
+
+class PublicCommentOut(_Out):
+    """A published comment as anyone may see it."""
+
+    id: str
+    thread_id: str
+    parent_id: str | None
+    author_name: str
+    author_url: str | None
+    text: str
+    created_at: datetime
+    published_at: datetime | None
+
+
+class SiteCommentOut(PublicCommentOut):
+    """A comment as its own site sees it: also its status and the reasons for it."""
+
+    status: Status
+    reasons: list[str]
+
+
+class ThreadPageOut(_Out):
+    items: list[PublicCommentOut]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page")
+
+
+class ErrorBody(_Out):
+    code: str = Field(description="stable snake_case code (README lists them)")
+    message: str
+    fields: dict[str, str] | None = None
+
+
+class ErrorOut(_Out):
+    error: ErrorBody
+
+
+class HealthOut(_Out):
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, bool] = Field(default_factory=dict)

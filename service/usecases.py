@@ -1,0 +1,741 @@
+"""Use cases: each one opens a unit of work and commits once.
+
+``api`` and ``workers`` call these; these call ``db``, ``queue`` and ``domain``. Anything a
+worker calls is idempotent (said in its docstring).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import math
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.db.engine import make_engine, make_session_factory
+from service.db.models import (
+    AuditEvent,
+    CheckJob,
+    CheckResultRow,
+    Comment,
+    IdempotencyRecord,
+    Moderator,
+    ModeratorSite,
+    Site,
+)
+from service.domain.policy import CheckOutcome, DecisionContext, Policy, decide
+from service.domain.privacy import Vault, hash_token, new_token, truncate_ip
+from service.domain.statuses import Status
+from service.domain.submission import Submission
+from service.queue import TaskProducer
+from service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SYSTEM_ACTOR = "system"
+
+
+# --- wiring -------------------------------------------------------------------------------
+
+
+@dataclass
+class Services:
+    """Everything a use case needs, built once by a composition root."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    vault: Vault
+    producer: TaskProducer
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """One transaction: commits on success, rolls back on any error."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def close(self) -> None:
+        self.producer.close()
+        self.engine.dispose()
+
+
+def build_services(settings: Settings) -> Services:
+    engine = make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        pool_recycle=settings.db_pool_recycle_seconds,
+    )
+    return Services(
+        settings=settings,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        vault=Vault(
+            settings.email_keys.get_secret_value() if settings.email_keys else None,
+            settings.hash_key.get_secret_value() if settings.hash_key else None,
+        ),
+        producer=TaskProducer(settings),
+    )
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+class UseCaseError(Exception):
+    """Base for expected refusals; the API maps each to a status code and a stable code."""
+
+
+class DuplicateComment(UseCaseError):
+    pass
+
+
+class Flooded(UseCaseError):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("too many comments in a short time")
+        self.retry_after = retry_after
+
+
+class ParentNotFound(UseCaseError):
+    pass
+
+
+class IdempotencyKeyReused(UseCaseError):
+    pass
+
+
+class NotFound(UseCaseError):
+    pass
+
+
+class InvalidCursor(UseCaseError):
+    pass
+
+
+class SiteExists(UseCaseError):
+    pass
+
+
+# --- sites and moderators -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SiteRef:
+    """The authenticated site, as the API needs it (no secrets)."""
+
+    id: int
+    slug: str
+    policy: dict[str, Any]
+
+
+def create_site(svc: Services, slug: str, name: str | None = None) -> tuple[SiteRef, str]:
+    """Create a site; returns it and its API key (shown once, stored as a hash)."""
+    api_key = new_token("cmk")
+    try:
+        with svc.unit_of_work() as s:
+            site = Site(slug=slug, name=name or slug, api_key_hash=hash_token(api_key), policy={})
+            s.add(site)
+            s.flush()
+            ref = SiteRef(site.id, site.slug, {})
+    except IntegrityError as exc:
+        raise SiteExists(slug) from exc
+    return ref, api_key
+
+
+def authenticate_site(svc: Services, api_key: str) -> SiteRef | None:
+    with svc.sessions() as s:
+        site = s.scalar(select(Site).where(Site.api_key_hash == hash_token(api_key)))
+        return None if site is None else SiteRef(site.id, site.slug, dict(site.policy or {}))
+
+
+def create_moderator(svc: Services, name: str, site_slugs: Sequence[str]) -> tuple[int, str]:
+    """Create a moderator for the given sites; returns its id and token (shown once)."""
+    token = new_token("cmm")
+    with svc.unit_of_work() as s:
+        sites = s.scalars(select(Site).where(Site.slug.in_(site_slugs))).all()
+        missing = set(site_slugs) - {site.slug for site in sites}
+        if missing:
+            raise NotFound("unknown site: " + ", ".join(sorted(missing)))
+        moderator = Moderator(name=name, token_hash=hash_token(token))
+        s.add(moderator)
+        s.flush()
+        s.add_all(ModeratorSite(moderator_id=moderator.id, site_id=site.id) for site in sites)
+        return moderator.id, token
+
+
+# --- submit ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Accepted:
+    id: str
+    thread_id: str
+    created_at: datetime
+    is_replay: bool = False
+
+
+def request_fingerprint(payload: Any) -> str:
+    """Hash of a request body for Idempotency-Key comparison (key order does not matter)."""
+    import hashlib
+
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def submit_comment(
+    svc: Services,
+    site: SiteRef,
+    submission: Submission,
+    *,
+    idempotency_key: str | None = None,
+    request_hash: str | None = None,
+) -> Accepted:
+    """Store the comment and its pending checks in one transaction, then enqueue the checks.
+
+    Once this returns, the comment is durably stored: if the enqueue fails the relay sends it.
+    """
+    if idempotency_key:
+        replay = _idempotent_replay(svc, site, idempotency_key, request_hash)
+        if replay is not None:
+            return replay
+    now = utcnow()
+    author_hash = svc.vault.author_key(submission.author_email)
+    ip_hash = svc.vault.ip_hash(submission.client_ip) if submission.client_ip else None
+    text_hash = submission.text_fingerprint()
+    comment_id = str(uuid.uuid4())
+    try:
+        with svc.unit_of_work() as s:
+            _refuse_duplicate(s, site, submission.thread_id, author_hash, text_hash)
+            _refuse_flood(s, site, author_hash, ip_hash, now, svc.settings.flood_interval_seconds)
+            if submission.parent_id:
+                _require_parent(s, site, submission)
+            seconds_to_submit = (
+                (now - submission.form_started_at).total_seconds()
+                if submission.form_started_at
+                else None
+            )
+            s.add(
+                Comment(
+                    id=comment_id,
+                    site_id=site.id,
+                    thread_id=submission.thread_id,
+                    thread_url=submission.thread_url,
+                    parent_id=submission.parent_id,
+                    author_name=submission.author_name,
+                    author_url=submission.author_url,
+                    author_email_encrypted=svc.vault.encrypt(submission.author_email),
+                    author_hash=author_hash,
+                    ip_truncated=truncate_ip(submission.client_ip)
+                    if submission.client_ip
+                    else None,
+                    ip_hash=ip_hash,
+                    user_agent=submission.user_agent,
+                    referrer=submission.referrer,
+                    text=submission.text,
+                    text_hash=text_hash,
+                    lang_hint=submission.lang_hint,
+                    is_honeypot_filled=submission.is_honeypot_filled,
+                    seconds_to_submit=seconds_to_submit,
+                    status=Status.PENDING.value,
+                    reasons=[],
+                    created_at=now,
+                )
+            )
+            s.flush()  # the comment row must exist before rows that reference it
+            first_relay = now + timedelta(seconds=svc.settings.relay_grace_seconds)
+            s.add_all(
+                CheckJob(
+                    comment_id=comment_id, check=check, created_at=now, next_send_at=first_relay
+                )
+                for check in svc.settings.checks
+            )
+            if idempotency_key:
+                s.add(
+                    IdempotencyRecord(
+                        site_id=site.id,
+                        key=idempotency_key,
+                        request_hash=request_hash or "",
+                        comment_id=comment_id,
+                        created_at=now,
+                    )
+                )
+    except IntegrityError as exc:
+        # A concurrent twin won the race: same idempotency key, or the same comment.
+        if idempotency_key:
+            replay = _idempotent_replay(svc, site, idempotency_key, request_hash)
+            if replay is not None:
+                return replay
+        raise DuplicateComment() from exc
+    for check in svc.settings.checks:
+        svc.producer.send_check(comment_id, check)
+    return Accepted(id=comment_id, thread_id=submission.thread_id, created_at=now)
+
+
+def _idempotent_replay(
+    svc: Services, site: SiteRef, key: str, request_hash: str | None
+) -> Accepted | None:
+    with svc.sessions() as s:
+        row = s.execute(
+            select(IdempotencyRecord, Comment.thread_id, Comment.created_at)
+            .join(Comment, Comment.id == IdempotencyRecord.comment_id)
+            .where(IdempotencyRecord.site_id == site.id, IdempotencyRecord.key == key)
+        ).first()
+    if row is None:
+        return None
+    record, thread_id, created_at = row
+    ttl = timedelta(hours=svc.settings.idempotency_ttl_hours)
+    if record.created_at < utcnow() - ttl:
+        return None
+    if record.request_hash != (request_hash or ""):
+        raise IdempotencyKeyReused()
+    return Accepted(
+        id=record.comment_id, thread_id=thread_id, created_at=created_at, is_replay=True
+    )
+
+
+def _refuse_duplicate(
+    s: Session, site: SiteRef, thread_id: str, author_hash: str, text_hash: str
+) -> None:
+    exists = s.scalar(
+        select(Comment.id).where(
+            Comment.site_id == site.id,
+            Comment.thread_id == thread_id,
+            Comment.author_hash == author_hash,
+            Comment.text_hash == text_hash,
+        )
+    )
+    if exists is not None:
+        raise DuplicateComment()
+
+
+def _refuse_flood(
+    s: Session,
+    site: SiteRef,
+    author_hash: str,
+    ip_hash: str | None,
+    now: datetime,
+    interval: float,
+) -> None:
+    if interval <= 0:
+        return
+    since = now - timedelta(seconds=interval)
+    same_source = Comment.author_hash == author_hash
+    if ip_hash is not None:
+        same_source = or_(same_source, Comment.ip_hash == ip_hash)
+    last = s.scalar(
+        select(func.max(Comment.created_at)).where(
+            Comment.site_id == site.id, Comment.created_at > since, same_source
+        )
+    )
+    if last is not None:
+        if last.tzinfo is None:  # aggregate results bypass the column type on SQLite
+            last = last.replace(tzinfo=UTC)
+        wait = interval - (now - last).total_seconds()
+        raise Flooded(retry_after=max(1, math.ceil(wait)))
+
+
+def _require_parent(s: Session, site: SiteRef, submission: Submission) -> None:
+    parent = s.scalar(
+        select(Comment.id).where(
+            Comment.id == submission.parent_id,
+            Comment.site_id == site.id,
+            Comment.thread_id == submission.thread_id,
+            Comment.status == Status.PUBLISHED.value,
+        )
+    )
+    if parent is None:
+        raise ParentNotFound()
+
+
+# --- checks (called by workers) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckWork:
+    """What a worker needs to run one check: no email, no IP."""
+
+    comment_id: str
+    check: str
+    text: str
+    author_name: str
+    author_url: str | None
+    lang_hint: str | None
+    is_honeypot_filled: bool
+    seconds_to_submit: float | None
+    user_agent: str | None
+    referrer: str | None
+    attempt: int
+
+
+@dataclass(frozen=True)
+class CheckRecord:
+    """A detector's result as the pipeline stores it."""
+
+    score: float | None
+    verdict: str
+    reasons: tuple[str, ...]
+    evidence: tuple[dict[str, Any], ...] = ()
+    model: str = "none"
+    lang: str | None = None
+    signals: dict[str, float] = field(default_factory=dict)
+    duration_ms: float | None = None
+
+
+UNAVAILABLE = CheckRecord(score=None, verdict="unavailable", reasons=("check_unavailable",))
+
+
+def start_check(svc: Services, comment_id: str, check: str) -> CheckWork | None:
+    """Count a delivery and return the work, or None when there is nothing to do.
+
+    Idempotent: a missing comment, an already recorded result or an already decided comment
+    is a normal ``None``. The delivery is counted *before* the detector runs, so a check that
+    kills its worker is bounded (see :func:`is_over_attempt_limit`).
+    """
+    with svc.unit_of_work() as s:
+        job = s.scalar(
+            select(CheckJob).where(CheckJob.comment_id == comment_id, CheckJob.check == check)
+        )
+        if job is None or job.completed_at is not None:
+            return None
+        comment = s.get(Comment, comment_id)
+        if comment is None or comment.status != Status.PENDING.value:
+            return None
+        job.attempt_count += 1
+        return CheckWork(
+            comment_id=comment.id,
+            check=check,
+            text=comment.text,
+            author_name=comment.author_name,
+            author_url=comment.author_url,
+            lang_hint=comment.lang_hint,
+            is_honeypot_filled=comment.is_honeypot_filled,
+            seconds_to_submit=comment.seconds_to_submit,
+            user_agent=comment.user_agent,
+            referrer=comment.referrer,
+            attempt=job.attempt_count,
+        )
+
+
+def is_over_attempt_limit(svc: Services, work: CheckWork) -> bool:
+    """A delivery past retries + re-sends is given up (the comment is then held)."""
+    return work.attempt >= svc.settings.check_max_retries + svc.settings.relay_max_sends + 2
+
+
+@dataclass(frozen=True)
+class Recorded:
+    is_new: bool
+    decided: Status | None
+
+
+def record_check(svc: Services, comment_id: str, check: str, record: CheckRecord) -> Recorded:
+    """Store one check's result and, when every check of the comment has one, decide.
+
+    Idempotent: a second result for the same check is ignored (the first wins), and the
+    decision is a guarded update from ``pending``, so a redelivered task never decides twice.
+    """
+    with svc.unit_of_work() as s:
+        # Serialize the checks of one comment so the last one sees every result.
+        comment = s.scalar(select(Comment).where(Comment.id == comment_id).with_for_update())
+        if comment is None:
+            return Recorded(False, None)
+        existing = s.scalar(
+            select(CheckResultRow.id).where(
+                CheckResultRow.comment_id == comment_id, CheckResultRow.check == check
+            )
+        )
+        is_new = existing is None
+        now = utcnow()
+        if is_new:
+            s.add(
+                CheckResultRow(
+                    comment_id=comment_id,
+                    check=check,
+                    score=record.score,
+                    verdict=record.verdict,
+                    reasons=list(record.reasons),
+                    evidence=list(record.evidence),
+                    signals=dict(record.signals),
+                    model=record.model,
+                    lang=record.lang,
+                    duration_ms=record.duration_ms,
+                    created_at=now,
+                )
+            )
+            if comment.lang is None and record.lang:
+                comment.lang = record.lang
+        s.execute(
+            update(CheckJob)
+            .where(
+                CheckJob.comment_id == comment_id,
+                CheckJob.check == check,
+                CheckJob.completed_at.is_(None),
+            )
+            .values(completed_at=now)
+        )
+        s.flush()
+        decided = _decide_if_complete(svc, s, comment, now)
+        return Recorded(is_new, decided)
+
+
+def _decide_if_complete(
+    svc: Services, s: Session, comment: Comment, now: datetime
+) -> Status | None:
+    if comment.status != Status.PENDING.value:
+        return None
+    required = tuple(s.scalars(select(CheckJob.check).where(CheckJob.comment_id == comment.id)))
+    rows = s.scalars(select(CheckResultRow).where(CheckResultRow.comment_id == comment.id)).all()
+    outcomes = {
+        row.check: CheckOutcome(
+            check=row.check,
+            verdict=row.verdict,
+            reasons=tuple(row.reasons or ()),
+            signals=dict(row.signals or {}),
+        )
+        for row in rows
+    }
+    if set(required) - set(outcomes):
+        return None
+    site = s.get(Site, comment.site_id)
+    policy = Policy(
+        max_links=svc.settings.policy_max_links,
+        premoderation=svc.settings.policy_premoderation,
+    ).with_overrides(site.policy if site else None)
+    is_first_time = policy.premoderation == "first_time" and not _has_published(s, comment)
+    decision = decide(
+        DecisionContext(
+            outcomes=outcomes,
+            is_honeypot_filled=comment.is_honeypot_filled,
+            is_first_time_author=is_first_time,
+        ),
+        policy,
+        required,
+    )
+    changed = transition(
+        s, comment, Status.PENDING, decision.status, decision.reasons, SYSTEM_ACTOR, now
+    )
+    return decision.status if changed else None
+
+
+def _has_published(s: Session, comment: Comment) -> bool:
+    if comment.author_hash is None:
+        return False
+    return (
+        s.scalar(
+            select(Comment.id)
+            .where(
+                Comment.site_id == comment.site_id,
+                Comment.author_hash == comment.author_hash,
+                Comment.status == Status.PUBLISHED.value,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def transition(
+    s: Session,
+    comment: Comment,
+    expected: Status,
+    target: Status,
+    reasons: Sequence[str],
+    actor: str,
+    now: datetime,
+    note: str | None = None,
+) -> bool:
+    """Guarded status change (``WHERE status = expected``) plus its audit row.
+
+    Returns False, changing nothing, when the comment is no longer in ``expected``.
+    """
+    from service.domain.statuses import ensure_transition
+
+    ensure_transition(expected, target)
+    values: dict[str, Any] = {"status": target.value, "reasons": list(reasons), "decided_at": now}
+    if target is Status.PUBLISHED:
+        values["published_at"] = now
+    result = s.execute(
+        update(Comment)
+        .where(Comment.id == comment.id, Comment.status == expected.value)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    s.add(
+        AuditEvent(
+            comment_id=comment.id,
+            site_id=comment.site_id,
+            actor=actor,
+            from_status=expected.value,
+            to_status=target.value,
+            reasons=list(reasons),
+            note=note,
+            created_at=now,
+        )
+    )
+    s.refresh(comment)
+    return True
+
+
+# --- the outbox relay (called by the scheduler) -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class RelayReport:
+    sent: int
+    given_up: int
+    failed: int
+
+
+def relay_outbox(svc: Services) -> RelayReport:
+    """Re-send every unfinished check that is due; give up after ``relay_max_sends``.
+
+    Idempotent and safe to run concurrently (rows are locked with SKIP LOCKED on
+    PostgreSQL; SQLite serializes writers). A send that fails is not counted, so a long
+    broker outage never turns into ``check_unavailable``: the checks go out when it returns.
+    """
+    settings = svc.settings
+    now = utcnow()
+    sent = failed = 0
+    give_up: list[tuple[str, str]] = []
+    with svc.unit_of_work() as s:
+        due = s.scalars(
+            select(CheckJob)
+            .where(CheckJob.completed_at.is_(None), CheckJob.next_send_at <= now)
+            .order_by(CheckJob.next_send_at)
+            .limit(settings.relay_batch_size)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for job in due:
+            if job.send_count >= settings.relay_max_sends:
+                give_up.append((job.comment_id, job.check))
+                continue
+            if not svc.producer.send_check(job.comment_id, job.check):
+                failed += 1
+                break  # the broker is down: the rest waits for the next run
+            job.send_count += 1
+            backoff = settings.relay_stale_seconds * (2 ** (job.send_count - 1))
+            job.next_send_at = now + timedelta(seconds=backoff)
+            sent += 1
+    for comment_id, check in give_up:
+        record_check(svc, comment_id, check, UNAVAILABLE)
+    if sent or give_up or failed:
+        log.info("relay", extra={"sent": sent, "given_up": len(give_up), "failed": failed})
+    return RelayReport(sent=sent, given_up=len(give_up), failed=failed)
+
+
+# --- reads ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CommentView:
+    id: str
+    thread_id: str
+    parent_id: str | None
+    status: str
+    author_name: str
+    author_url: str | None
+    text: str
+    created_at: datetime
+    published_at: datetime | None
+    reasons: tuple[str, ...]
+
+
+def _view(c: Comment) -> CommentView:
+    return CommentView(
+        id=c.id,
+        thread_id=c.thread_id,
+        parent_id=c.parent_id,
+        status=c.status,
+        author_name=c.author_name,
+        author_url=c.author_url,
+        text=c.text,
+        created_at=c.created_at,
+        published_at=c.published_at,
+        reasons=tuple(c.reasons or ()),
+    )
+
+
+def get_comment(svc: Services, site: SiteRef, comment_id: str) -> CommentView:
+    """A comment of the caller's own site; another site's comment is simply not found."""
+    with svc.sessions() as s:
+        c = s.scalar(select(Comment).where(Comment.id == comment_id, Comment.site_id == site.id))
+        if c is None:
+            raise NotFound()
+        return _view(c)
+
+
+@dataclass(frozen=True)
+class ThreadPage:
+    items: list[CommentView]
+    next_cursor: str | None
+
+
+def _encode_cursor(created_at: datetime, comment_id: str) -> str:
+    raw = json.dumps([created_at.isoformat(), comment_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created, comment_id = json.loads(raw)
+        moment = datetime.fromisoformat(created)
+        if moment.tzinfo is None or not isinstance(comment_id, str):
+            raise ValueError("bad cursor")
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidCursor() from exc
+    return moment, comment_id
+
+
+def list_thread(
+    svc: Services, site_slug: str, thread_id: str, limit: int, cursor: str | None
+) -> ThreadPage:
+    """Published comments of a thread, oldest first, keyset-paginated."""
+    after = _decode_cursor(cursor) if cursor else None
+    with svc.sessions() as s:
+        site_id = s.scalar(select(Site.id).where(Site.slug == site_slug))
+        if site_id is None:
+            raise NotFound()
+        query = select(Comment).where(
+            Comment.site_id == site_id,
+            Comment.thread_id == thread_id,
+            Comment.status == Status.PUBLISHED.value,
+        )
+        if after is not None:
+            query = query.where(
+                or_(
+                    Comment.created_at > after[0],
+                    and_(Comment.created_at == after[0], Comment.id > after[1]),
+                )
+            )
+        rows = s.scalars(query.order_by(Comment.created_at, Comment.id).limit(limit + 1)).all()
+    items = [_view(c) for c in rows[:limit]]
+    next_cursor = (
+        _encode_cursor(items[-1].created_at, items[-1].id) if len(rows) > limit and items else None
+    )
+    return ThreadPage(items, next_cursor)
+
+
+# --- health -------------------------------------------------------------------------------------
+
+
+def is_database_ready(svc: Services) -> bool:
+    try:
+        with svc.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except Exception:  # noqa: BLE001 - any failure means not ready
+        return False
+    return True

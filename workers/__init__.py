@@ -1,0 +1,1 @@
+"""The asynchronous half of commentmod: Celery app, thin tasks and pure detectors."""

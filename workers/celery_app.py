@@ -1,0 +1,55 @@
+"""``make_celery(settings)``: the workers' composition root."""
+
+from __future__ import annotations
+
+import threading
+
+from celery import Celery
+from celery.signals import worker_process_init
+
+from service.logs import configure_logging
+from service.queue import RELAY_TASK, celery_config
+from service.settings import Settings
+from service.usecases import Services, build_services
+
+
+class LazyServices:
+    """Built on first use inside each worker process: database connections must never be
+    shared across the prefork pool's fork."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._services: Services | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> Services:
+        if self._services is None:
+            with self._lock:
+                if self._services is None:
+                    self._services = build_services(self._settings)
+        return self._services
+
+    def reset(self) -> None:
+        """Forget what the parent process built (called after fork)."""
+        self._services = None
+
+
+def make_celery(settings: Settings) -> Celery:
+    from workers.tasks import register_tasks
+
+    configure_logging(settings.log_level)
+    app = Celery("commentmod", set_as_current=True)
+    app.conf.update(celery_config(settings))
+    app.conf.beat_schedule = {
+        "relay-outbox": {
+            "task": RELAY_TASK,
+            "schedule": settings.relay_interval_seconds,
+            # A relay run that waited longer than one interval is superseded by the next.
+            "options": {"expires": settings.relay_interval_seconds * 2},
+        }
+    }
+    app.conf.beat_schedule_filename = str(settings.var_dir / "celerybeat-schedule")
+    services = LazyServices(settings)
+    worker_process_init.connect(lambda **_: services.reset(), weak=False)
+    register_tasks(app, services, settings)
+    return app

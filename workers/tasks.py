@@ -1,0 +1,152 @@
+"""Thin tasks: one call into the use cases plus a retry policy. Messages carry ids only."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+from collections.abc import Callable
+
+from celery import Celery, Task
+from celery.exceptions import Retry
+from sqlalchemy.exc import OperationalError
+
+from service.queue import CHECK_TASKS, RELAY_TASK
+from service.settings import Settings
+from service.usecases import (
+    UNAVAILABLE,
+    CheckRecord,
+    CheckWork,
+    Services,
+    is_over_attempt_limit,
+    record_check,
+    relay_outbox,
+    start_check,
+)
+from workers.checks.base import CheckInput, Detector
+
+log = logging.getLogger(__name__)
+
+
+def load_detector(check: str, plugins: dict[str, str]) -> Detector:
+    """The built-in detector for ``check``, or the plugin the settings name for it."""
+    target = plugins.get(check)
+    if target:
+        module_name, _, attribute = target.partition(":")
+        factory: Callable[[], Detector] = getattr(importlib.import_module(module_name), attribute)
+        return factory()
+    from workers.checks.registry import get_detector
+
+    return get_detector(check)  # type: ignore[arg-type]
+
+
+def run_detector(detector: Detector, work: CheckWork) -> CheckRecord:
+    started = time.perf_counter()
+    result = detector.run(
+        CheckInput(
+            text=work.text,
+            author_name=work.author_name,
+            author_url=work.author_url,
+            lang_hint=work.lang_hint,
+            is_honeypot_filled=work.is_honeypot_filled,
+            seconds_to_submit=work.seconds_to_submit,
+            user_agent=work.user_agent,
+            referrer=work.referrer,
+        )
+    )
+    return CheckRecord(
+        score=float(result.score),
+        verdict=result.verdict,
+        reasons=tuple(result.reasons),
+        evidence=tuple({"start": e.start, "end": e.end, "label": e.label} for e in result.evidence),
+        model=result.model,
+        lang=result.lang,
+        signals={k: float(v) for k, v in result.signals.items()},
+        duration_ms=(time.perf_counter() - started) * 1000.0,
+    )
+
+
+def backoff_seconds(retries: int, cap: int) -> int:
+    """1, 2, 4, … seconds, capped below the broker visibility timeout."""
+    return int(min(cap, 2**retries))
+
+
+def register_tasks(app: Celery, services: Callable[[], Services], settings: Settings) -> None:
+    detectors: dict[str, Detector] = {}
+
+    def detector_for(check: str) -> Detector:
+        if check not in detectors:
+            detectors[check] = load_detector(check, settings.detector_plugins)
+        return detectors[check]
+
+    def run_check(task: Task, check: str, comment_id: str) -> str:
+        """Idempotent: does only the missing work; "skipped" is a normal outcome."""
+        svc = services()
+        try:
+            work = start_check(svc, comment_id, check)
+            if work is None:
+                return "skipped"
+            if is_over_attempt_limit(svc, work):
+                log.warning("check given up after repeated deliveries", extra={"check": check})
+                record_check(svc, comment_id, check, UNAVAILABLE)
+                return "given_up"
+        except OperationalError as exc:
+            # The database is away: try again later; the relay re-sends if retries run out.
+            raise task.retry(
+                exc=exc,
+                countdown=backoff_seconds(
+                    task.request.retries, settings.check_retry_backoff_max_seconds
+                ),
+            ) from exc
+        try:
+            record = run_detector(detector_for(check), work)
+        except Retry:
+            raise
+        except Exception as exc:
+            if task.request.retries >= settings.check_max_retries:
+                log.error(
+                    "check failed after retries",
+                    extra={"check": check, "error": type(exc).__name__},
+                )
+                record_check(svc, comment_id, check, UNAVAILABLE)
+                return "unavailable"
+            log.warning(
+                "check failed; retrying", extra={"check": check, "error": type(exc).__name__}
+            )
+            raise task.retry(
+                exc=exc,
+                countdown=backoff_seconds(
+                    task.request.retries, settings.check_retry_backoff_max_seconds
+                ),
+            ) from exc
+        try:
+            recorded = record_check(svc, comment_id, check, record)
+        except OperationalError as exc:
+            raise task.retry(
+                exc=exc,
+                countdown=backoff_seconds(
+                    task.request.retries, settings.check_retry_backoff_max_seconds
+                ),
+            ) from exc
+        return f"decided:{recorded.decided}" if recorded.decided else "recorded"
+
+    common = {
+        "bind": True,
+        "acks_late": True,
+        "reject_on_worker_lost": True,
+        # Retries are counted by us (check_max_retries) plus one for the give-up path.
+        "max_retries": settings.check_max_retries + 1,
+    }
+
+    @app.task(name=CHECK_TASKS["spam"], **common)
+    def check_spam(self: Task, comment_id: str) -> str:
+        return run_check(self, "spam", comment_id)
+
+    @app.task(name=CHECK_TASKS["toxicity"], **common)
+    def check_toxicity(self: Task, comment_id: str) -> str:
+        return run_check(self, "toxicity", comment_id)
+
+    @app.task(name=RELAY_TASK, acks_late=False)
+    def relay() -> str:
+        report = relay_outbox(services())
+        return f"sent={report.sent} given_up={report.given_up} failed={report.failed}"
