@@ -7,6 +7,10 @@ detector models. Messages carry ids only (JSON), never personal data.
 from __future__ import annotations
 
 import logging
+import os
+import queue
+import threading
+import time
 from typing import Any
 
 from celery import Celery
@@ -71,12 +75,27 @@ def celery_config(settings: Settings) -> dict[str, Any]:
 
 
 class TaskProducer:
-    """Sends tasks by name. ``send`` never raises: a failure is left to the outbox relay."""
+    """Sends tasks by name.
+
+    ``send`` is synchronous and never raises (a failure is left to the outbox relay).
+    ``enqueue`` is what the request path uses: it hands the message to a background thread
+    and returns at once, so a slow or dead broker never delays a response. Whatever that
+    thread could not send (broker down, process killed) is still in the outbox and the
+    relay sends it; after a failure the thread pauses sending for a few seconds instead of
+    timing out on every message.
+    """
+
+    PAUSE_AFTER_FAILURE_SECONDS = 5.0
+    MAX_BACKLOG = 10_000
 
     def __init__(self, settings: Settings) -> None:
         self._app = Celery("commentmod-producer", set_as_current=False)
         self._app.conf.update(celery_config(settings))
-        self._broker = maybe_sanitize_url(settings.broker_url)
+        self._backlog: queue.Queue[tuple[str, tuple[str, ...]]] = queue.Queue(self.MAX_BACKLOG)
+        self._thread: threading.Thread | None = None
+        self._thread_pid = 0
+        self._paused_until = 0.0
+        self._lock = threading.Lock()
 
     def send(self, task_name: str, *args: str) -> bool:
         try:
@@ -89,11 +108,48 @@ class TaskProducer:
     def send_check(self, comment_id: str, check: str) -> bool:
         return self.send(CHECK_TASKS[check], comment_id)
 
+    def enqueue_check(self, comment_id: str, check: str) -> None:
+        """Non-blocking send; the outbox relay covers anything this does not deliver."""
+        self._ensure_thread()
+        try:
+            self._backlog.put_nowait((CHECK_TASKS[check], (comment_id,)))
+        except queue.Full:
+            log.warning("send backlog full; the relay will send", extra={"task": CHECK_TASKS[check]})
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until the background thread has handled everything enqueued so far."""
+        deadline = time.monotonic() + timeout
+        while self._backlog.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return not self._backlog.unfinished_tasks
+
+    def _ensure_thread(self) -> None:
+        # Started lazily, and again in a forked child (threads do not survive fork).
+        if self._thread is not None and self._thread_pid == os.getpid() and self._thread.is_alive():
+            return
+        with self._lock:
+            if self._thread is None or self._thread_pid != os.getpid() or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._drain, name="task-sender", daemon=True)
+                self._thread_pid = os.getpid()
+                self._thread.start()
+
+    def _drain(self) -> None:
+        while True:
+            task_name, args = self._backlog.get()
+            try:
+                if time.monotonic() >= self._paused_until and not self.send(task_name, *args):
+                    self._paused_until = time.monotonic() + self.PAUSE_AFTER_FAILURE_SECONDS
+            finally:
+                self._backlog.task_done()
+
     def ping(self) -> bool:
         """True when the broker accepts a connection (for /readyz)."""
         try:
             with self._app.connection_for_write() as conn:
                 conn.ensure_connection(max_retries=1, timeout=2)
+                # Declaring our (durable, idempotent) queue proves the broker answers; for
+                # the SQLAlchemy transport it is the first statement that touches the store.
+                conn.default_channel.queue_declare(QUEUE, passive=False, durable=True)
         except Exception:  # noqa: BLE001 - any failure means not ready
             return False
         return True

@@ -279,7 +279,7 @@ def submit_comment(
                 return replay
         raise DuplicateComment() from exc
     for check in svc.settings.checks:
-        svc.producer.send_check(comment_id, check)
+        svc.producer.enqueue_check(comment_id, check)
     return Accepted(id=comment_id, thread_id=submission.thread_id, created_at=now)
 
 

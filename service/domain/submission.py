@@ -229,6 +229,7 @@ _PYDANTIC_CODES = {
     "string_type": "must_be_string",
     "string_too_short": "blank",
     "string_too_long": "too_long",
+    "string_unicode": "invalid_characters",
 }
 MAX_REPORTED_FIELD_NAME = 64
 

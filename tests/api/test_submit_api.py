@@ -1,0 +1,162 @@
+"""The submission API through the Flask client, on the run's real database."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from flask.testing import FlaskClient
+
+from service.usecases import Services, SiteRef
+from tests.conftest import auth, comment_body, new_site, unique_email
+
+Site = tuple[SiteRef, str]
+
+
+def post(client: FlaskClient, key: str, body: object, **headers: str):  # type: ignore[no-untyped-def]
+    return client.post(
+        "/v1/comments",
+        data=json.dumps(body) if not isinstance(body, bytes | str) else body,
+        headers={**auth(key), "Content-Type": "application/json", **headers},
+    )
+
+
+def assert_envelope(response, status: int, code: str) -> dict:  # type: ignore[no-untyped-def]
+    assert response.status_code == status, response.get_data(as_text=True)
+    body = response.get_json()
+    assert set(body) == {"error"}
+    assert body["error"]["code"] == code
+    assert isinstance(body["error"]["message"], str)
+    return body["error"]
+
+
+def test_accepted_shape_and_location(client: FlaskClient, site: Site) -> None:
+    r = post(client, site[1], comment_body(thread_id="story-1"))
+    assert r.status_code == 202
+    body = r.get_json()
+    assert set(body) == {"id", "status", "thread_id", "created_at"}
+    assert body["status"] == "pending" and body["thread_id"] == "story-1"
+    assert body["created_at"].endswith("Z")
+    assert r.headers["Location"] == f"/v1/comments/{body['id']}"
+    got = client.get(r.headers["Location"], headers=auth(site[1])).get_json()
+    assert got["status"] == "pending" and "author_email" not in got
+
+
+def test_credentials(client: FlaskClient) -> None:
+    r = client.post("/v1/comments", json=comment_body())
+    assert_envelope(r, 401, "missing_credentials")
+    assert r.headers["WWW-Authenticate"].startswith("Bearer")
+    assert_envelope(post(client, "cmk_wrong", comment_body()), 401, "invalid_credentials")
+
+
+def test_content_type_size_and_malformed_json(client: FlaskClient, site: Site) -> None:
+    key = site[1]
+    r = client.post("/v1/comments", data="text=hi", headers={**auth(key), "Content-Type": "application/x-www-form-urlencoded"})
+    assert_envelope(r, 415, "unsupported_media_type")
+    assert_envelope(post(client, key, "{not json"), 400, "malformed_json")
+    assert_envelope(post(client, key, b'{"text": "\xff\xfe"}'), 400, "malformed_json")
+    assert_envelope(post(client, key, '{"text": NaN}'), 400, "malformed_json")
+    assert_envelope(post(client, key, '{"text": "a", "text": "b"}'), 400, "malformed_json")
+    assert_envelope(post(client, key, "[" * 20_000 + "]" * 20_000), 400, "malformed_json")
+    assert_envelope(post(client, key, "[" * 50_000 + "]" * 50_000), 413, "payload_too_large")
+    big = json.dumps(comment_body(text="x" * 70_000))
+    assert_envelope(post(client, key, big), 413, "payload_too_large")
+
+
+def test_invalid_fields_are_named_and_never_echoed(client: FlaskClient, site: Site) -> None:
+    marker = f"echo-{uuid.uuid4().hex}"
+    r = post(
+        client,
+        site[1],
+        comment_body(author_email=f"{marker}@@bad", author_url=f"javascript:{marker}", favourite=marker),
+    )
+    err = assert_envelope(r, 422, "invalid_fields")
+    assert err["fields"] == {
+        "author_email": "invalid_email",
+        "author_url": "invalid_url",
+        "favourite": "unknown_field",
+    }
+    assert marker not in r.get_data(as_text=True)
+
+
+def test_duplicate_is_409(client: FlaskClient, site: Site) -> None:
+    body = comment_body()
+    assert post(client, site[1], body).status_code == 202
+    assert_envelope(post(client, site[1], body), 409, "duplicate_comment")
+    # Another thread is not a duplicate (flood control is per author, so another author).
+    other = dict(body, thread_id="another", author_email=unique_email())
+    assert post(client, site[1], other).status_code == 202
+
+
+def test_flood_by_email_or_ip_is_429_with_retry_after(client: FlaskClient, site: Site) -> None:
+    email = unique_email()
+    assert post(client, site[1], comment_body(author_email=email, text="first")).status_code == 202
+    r = post(client, site[1], comment_body(author_email=email, text="second"))
+    assert_envelope(r, 429, "too_many_requests")
+    assert 1 <= int(r.headers["Retry-After"]) <= 15
+    ip = "198.51.100.23"
+    assert post(client, site[1], comment_body(client_ip=ip, text="one")).status_code == 202
+    assert post(client, site[1], comment_body(client_ip=ip, text="two")).status_code == 429
+
+
+def test_flood_is_per_site(client: FlaskClient, site: Site, services: Services) -> None:
+    email = unique_email()
+    assert post(client, site[1], comment_body(author_email=email)).status_code == 202
+    _, other_key = new_site(services)
+    assert post(client, other_key, comment_body(author_email=email)).status_code == 202
+
+
+def test_idempotency_key(client: FlaskClient, site: Site) -> None:
+    key = f"idem-{uuid.uuid4().hex}"
+    body = comment_body()
+    first = post(client, site[1], body, **{"Idempotency-Key": key})
+    again = post(client, site[1], body, **{"Idempotency-Key": key})
+    assert first.status_code == again.status_code == 202
+    assert first.get_json() == again.get_json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    other = post(client, site[1], comment_body(), **{"Idempotency-Key": key})
+    assert_envelope(other, 422, "idempotency_key_reused")
+
+
+def test_reply_needs_a_published_parent(client: FlaskClient, site: Site) -> None:
+    r = post(client, site[1], comment_body(parent_id=str(uuid.uuid4())))
+    err = assert_envelope(r, 422, "invalid_fields")
+    assert err["fields"] == {"parent_id": "parent_not_found"}
+
+
+def test_other_sites_comment_is_not_found(client: FlaskClient, site: Site, services: Services) -> None:
+    r = post(client, site[1], comment_body())
+    _, other_key = new_site(services)
+    assert_envelope(client.get(r.headers["Location"], headers=auth(other_key)), 404, "not_found")
+
+
+def test_unknown_route_and_method_use_the_envelope(client: FlaskClient) -> None:
+    assert_envelope(client.get("/v1/nothing"), 404, "not_found")
+    r = client.delete("/v1/comments")
+    assert_envelope(r, 405, "method_not_allowed")
+    assert "POST" in r.headers["Allow"]
+
+
+def test_public_thread_listing_hides_unpublished_and_has_cors(client: FlaskClient, site: Site) -> None:
+    post(client, site[1], comment_body(thread_id="cors-thread"))
+    r = client.get(f"/v1/sites/{site[0].slug}/threads/cors-thread/comments")
+    assert r.status_code == 200
+    assert r.get_json() == {"items": [], "next_cursor": None}  # pending is not public
+    assert r.headers["Access-Control-Allow-Origin"] == "*"
+    assert client.get(r.request.path, headers={"If-None-Match": r.headers["ETag"]}).status_code == 304
+    assert_envelope(client.get("/v1/sites/no-such-site/threads/x/comments"), 404, "not_found")
+    assert_envelope(client.get(f"/v1/sites/{site[0].slug}/threads/x/comments?cursor=zz"), 400, "invalid_cursor")
+    assert_envelope(client.get(f"/v1/sites/{site[0].slug}/threads/x/comments?limit=0"), 400, "invalid_limit")
+
+
+def test_ops_routes(client: FlaskClient) -> None:
+    assert client.get("/healthz").get_json()["status"] == "ok"
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.get_json()["checks"] == {"database": True, "broker": True}
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert "commentmod_queue_lag_seconds" in metrics
+    doc = client.get("/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.")
+    schema = doc["components"]["schemas"]["CommentSubmission"]
+    assert schema["additionalProperties"] is False
+    assert {"thread_id", "author_name", "author_email", "text"} <= set(schema["required"])
