@@ -21,7 +21,7 @@ from service.db.migrate import upgrade
 from service.domain.privacy import generate_email_key, generate_hash_key
 from service.settings import Settings
 from service.usecases import Services, SiteRef, build_services, create_site
-from tests.support.backends import Backend, drop_backend, make_backend
+from tests.support.backends import Backend, make_backend
 from tests.support.processes import WorkerProcess
 
 
@@ -30,7 +30,6 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
     chosen = make_backend(tmp_path_factory.mktemp("backend"))
     upgrade(chosen.database_url)
     yield chosen
-    drop_backend(chosen)
 
 
 @pytest.fixture(scope="session")

@@ -5,13 +5,13 @@ kombu's SQLAlchemy broker in a temporary folder."""
 from __future__ import annotations
 
 import os
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import redis
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import make_url
 
 
 @dataclass
@@ -23,11 +23,6 @@ class Backend:
     captive_broker_url: str
     # A third broker for a worker started with special settings.
     spare_broker_url: str
-    drop_database: str | None = None
-
-
-def _pg_admin_url(url: URL) -> URL:
-    return url.set(database="postgres")
 
 
 def make_backend(tmp: Path) -> Backend:
@@ -52,37 +47,29 @@ def _server_backend(db_url: str, redis_url: str) -> Backend:
     base = make_url(db_url)
     if not base.drivername.startswith("postgresql"):
         raise RuntimeError("COMMENTMOD_TEST_DATABASE_URL must be a postgresql+psycopg:// URL")
-    # A fresh database per run, so runs never see each other's rows.
-    name = f"commentmod_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(_pg_admin_url(base), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:  # raises (the run fails) when PostgreSQL is unreachable
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
+    # The database CI created for this run; its schema is reset so a run starts clean.
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:  # raises (the run fails) when PostgreSQL is unreachable
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
     client = redis.Redis.from_url(redis_url, socket_connect_timeout=3)
     client.ping()  # raises (the run fails) when Redis is unreachable
     client.close()
-    redis_base = redis_url.rsplit("/", 1)[0] if redis_url.count("/") > 2 else redis_url
-    first = int(redis_url.rsplit("/", 1)[1]) if redis_url.count("/") > 2 else 0
-    brokers = [f"{redis_base}/{first + i}" for i in range(3)]
+    # Three Redis databases from the one given: the broker, a captive one, a spare one.
+    parts = urlsplit(redis_url)
+    first = int(parts.path.strip("/") or 0)
+    brokers = [urlunsplit(parts._replace(path=f"/{first + i}")) for i in range(3)]
     for url in brokers:
         c = redis.Redis.from_url(url)
         c.flushdb()
         c.close()
     return Backend(
         name="postgresql+redis",
-        database_url=base.set(database=name).render_as_string(hide_password=False),
+        database_url=db_url,
         broker_url=brokers[0],
         captive_broker_url=brokers[1],
         spare_broker_url=brokers[2],
-        drop_database=name,
     )
 
 
-def drop_backend(backend: Backend) -> None:
-    if backend.drop_database is None:
-        return
-    url = make_url(backend.database_url)
-    admin = create_engine(_pg_admin_url(url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{backend.drop_database}" WITH (FORCE)'))
-    admin.dispose()

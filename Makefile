@@ -1,0 +1,60 @@
+# commentmod — `make help` lists the targets.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+DATA   ?= ../shared/data
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint typecheck fmt check models evaluate bench clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS=":.*## "} {printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade --quiet pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the package with its dev tools
+
+var/secrets.env: | $(STAMP)
+	@mkdir -p var
+	@umask 077 && $(BIN)/commentmod keys generate > var/secrets.env
+	@echo "generated development secrets in var/secrets.env (never commit them)"
+
+run: $(STAMP) var/secrets.env ## start web + worker + scheduler on SQLite and the embedded broker (127.0.0.1:8000)
+	@set -a && . ./var/secrets.env && set +a && \
+	  $(BIN)/commentmod db upgrade && \
+	  exec $(BIN)/commentmod serve
+
+test: $(STAMP) ## run the whole suite (PostgreSQL + Redis when COMMENTMOD_TEST_* are set, else embedded)
+	$(BIN)/lint-imports
+	$(BIN)/pytest
+
+lint: $(STAMP) ## ruff lint + format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP) ## mypy on service/ and workers/
+	$(BIN)/mypy service workers
+
+fmt: $(STAMP) ## format the code
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+check: lint typecheck test ## everything CI cares about, plus style and types
+
+models: $(STAMP) ## retrain every detector artifact from ../shared/data
+	$(BIN)/commentmod train --data $(DATA)
+
+evaluate: $(STAMP) ## evaluate the detectors on the dev splits (see docs/models.md)
+	$(BIN)/commentmod evaluate --check spam $(DATA)/youtube_spam_uci/dev.csv
+	$(BIN)/commentmod evaluate --check toxicity $(DATA)/trac1_hi/dev.csv
+
+bench: $(STAMP) ## run the benchmarks (see docs/benchmarks.md)
+	$(BIN)/python bench/bench_detectors.py
+
+clean: ## remove the virtualenv and local state
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
