@@ -14,7 +14,6 @@ import time
 from typing import Any
 
 from celery import Celery
-from kombu.utils.url import maybe_sanitize_url
 
 from service.settings import Settings
 
@@ -26,6 +25,7 @@ CHECK_TASKS = {
     "toxicity": "moderation.check_toxicity",
 }
 RELAY_TASK = "moderation.relay_outbox"
+EMBEDDED_TRANSPORT = "service.embedded_broker:Transport"
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
@@ -41,12 +41,18 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "socket_timeout": settings.broker_timeout_seconds,
             "socket_connect_timeout": settings.broker_timeout_seconds,
         }
-    elif settings.broker_url.startswith("sqla+sqlite"):
-        # kombu's SQLAlchemy transport hands these to create_engine: wait for SQLite's
-        # write lock instead of failing while the web and the workers share the file.
-        transport_options = {"connect_args": {"timeout": 30}}
+    broker_url = settings.broker_url
+    broker_transport = None
+    if broker_url.startswith("sqla+"):
+        # The embedded broker (kombu's SQLAlchemy transport, polled faster).
+        broker_url, broker_transport = broker_url.removeprefix("sqla+"), EMBEDDED_TRANSPORT
+        if broker_url.startswith("sqlite"):
+            # Handed to create_engine: wait for SQLite's write lock instead of failing while
+            # the web and the workers share the file.
+            transport_options = {"connect_args": {"timeout": 30}}
     return {
-        "broker_url": settings.broker_url,
+        "broker_url": broker_url,
+        "broker_transport": broker_transport,
         "broker_transport_options": transport_options,
         "broker_connection_timeout": settings.broker_timeout_seconds,
         "broker_connection_retry_on_startup": True,
@@ -114,7 +120,9 @@ class TaskProducer:
         try:
             self._backlog.put_nowait((CHECK_TASKS[check], (comment_id,)))
         except queue.Full:
-            log.warning("send backlog full; the relay will send", extra={"task": CHECK_TASKS[check]})
+            log.warning(
+                "send backlog full; the relay will send", extra={"task": CHECK_TASKS[check]}
+            )
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until the background thread has handled everything enqueued so far."""
@@ -128,7 +136,11 @@ class TaskProducer:
         if self._thread is not None and self._thread_pid == os.getpid() and self._thread.is_alive():
             return
         with self._lock:
-            if self._thread is None or self._thread_pid != os.getpid() or not self._thread.is_alive():
+            if (
+                self._thread is None
+                or self._thread_pid != os.getpid()
+                or not self._thread.is_alive()
+            ):
                 self._thread = threading.Thread(target=self._drain, name="task-sender", daemon=True)
                 self._thread_pid = os.getpid()
                 self._thread.start()

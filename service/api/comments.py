@@ -26,7 +26,8 @@ MAX_IDEMPOTENCY_KEY = 255
 
 
 def _services() -> Services:
-    return current_app.extensions["commentmod"]  # type: ignore[no-any-return]
+    svc: Services = current_app.extensions["commentmod"]
+    return svc
 
 
 def _count(outcome: str) -> None:

@@ -43,7 +43,7 @@ def build_openapi(version: str) -> dict[str, Any]:
         [(m, "validation" if m is CommentSubmission else "serialization") for m in _MODELS],
         ref_template="#/components/schemas/{model}",
     )
-    site_auth = [{"siteKey": []}]
+    site_auth: list[dict[str, list[str]]] = [{"siteKey": []}]
     return {
         "openapi": "3.1.0",
         "info": {"title": "commentmod", "version": version},

@@ -53,7 +53,8 @@ def thread_comments(site: str, thread_id: str) -> Response:
     # Readers poll threads: a conditional GET costs them no body when nothing changed.
     response.headers["Cache-Control"] = "no-cache"
     response.add_etag()
-    return response.make_conditional(request)
+    response.make_conditional(request)
+    return response
 
 
 def _limit(svc: Services) -> int:
