@@ -115,25 +115,47 @@ def cmd_relay(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_evaluate(_: Settings, args: argparse.Namespace) -> int:
+def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
+    """The worker's detector through the pipeline's own policy: a positive is a comment the
+    pipeline would not publish (held, rejected or spam) on this check's result alone."""
+    from service.domain.policy import CheckOutcome, DecisionContext, Policy, decide
+    from service.domain.statuses import Status
+    from workers.checks.base import CheckResult
     from workers.checks.evaluation import evaluate
 
     path = Path(args.file)
     if not path.is_file():
         return _fail(f"no such file: {path}")
-    _print_json(evaluate(args.check, path))
+    # Pre-moderation is left out: it holds everything and says nothing about the detector.
+    policy = Policy(max_links=settings.policy_max_links)
+
+    def would_not_publish(result: CheckResult) -> bool:
+        outcome = CheckOutcome(
+            check=result.check,
+            verdict=result.verdict,
+            reasons=result.reasons,
+            signals=result.signals,
+        )
+        decision = decide(
+            DecisionContext(outcomes={result.check: outcome}), policy, (result.check,)
+        )
+        return decision.status is not Status.PUBLISHED
+
+    try:
+        report = evaluate(args.check, path, is_positive=would_not_publish)
+    except ValueError as exc:
+        return _fail(str(exc))
+    print(json.dumps(report, ensure_ascii=False))
     return 0
 
 
 def cmd_train(_: Settings, args: argparse.Namespace) -> int:
-    from workers.checks.training import train_all
+    from workers.checks.training import DEFAULT_OUT_DIR, train_all
 
     data = Path(args.data)
     if not data.is_dir():
         return _fail(f"no data directory at {data}")
-    out = Path(args.out) if args.out else None
-    report = train_all(data, out) if out else train_all(data)  # type: ignore[call-arg]
-    _print_json(report)
+    _print_json(train_all(data, Path(args.out) if args.out else DEFAULT_OUT_DIR))
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import worker_init, worker_process_init
 
 from service.logs import configure_logging
 from service.queue import RELAY_TASK, celery_config
@@ -35,7 +35,7 @@ class LazyServices:
 
 
 def make_celery(settings: Settings) -> Celery:
-    from workers.tasks import register_tasks
+    from workers.tasks import Detectors, register_tasks
 
     configure_logging(settings.log_level)
     app = Celery("commentmod", set_as_current=True)
@@ -51,5 +51,7 @@ def make_celery(settings: Settings) -> Celery:
     app.conf.beat_schedule_filename = str(settings.var_dir / "celerybeat-schedule")
     services = LazyServices(settings)
     worker_process_init.connect(lambda **_: services.reset(), weak=False)
-    register_tasks(app, services, settings)
+    detectors = Detectors(settings)
+    worker_init.connect(lambda **_: detectors.preload(), weak=False)
+    register_tasks(app, services, settings, detectors)
     return app

@@ -37,7 +37,7 @@ def load_detector(check: str, plugins: dict[str, str]) -> Detector:
         return factory()
     from workers.checks.registry import get_detector
 
-    return get_detector(check)  # type: ignore[arg-type]
+    return get_detector(check)
 
 
 def run_detector(detector: Detector, work: CheckWork) -> CheckRecord:
@@ -71,13 +71,28 @@ def backoff_seconds(retries: int, cap: int) -> int:
     return int(min(cap, 2**retries))
 
 
-def register_tasks(app: Celery, services: Callable[[], Services], settings: Settings) -> None:
-    detectors: dict[str, Detector] = {}
+class Detectors:
+    """The detectors of one worker, loaded once. ``preload`` runs in the worker's main process
+    before the pool forks, so the children share the models' memory and no comment waits
+    for a model to load."""
 
-    def detector_for(check: str) -> Detector:
-        if check not in detectors:
-            detectors[check] = load_detector(check, settings.detector_plugins)
-        return detectors[check]
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._loaded: dict[str, Detector] = {}
+
+    def __call__(self, check: str) -> Detector:
+        if check not in self._loaded:
+            self._loaded[check] = load_detector(check, self._settings.detector_plugins)
+        return self._loaded[check]
+
+    def preload(self) -> None:
+        for check in self._settings.checks:
+            self(check)
+
+
+def register_tasks(
+    app: Celery, services: Callable[[], Services], settings: Settings, detector_for: Detectors
+) -> None:
 
     def run_check(task: Task, check: str, comment_id: str) -> str:
         """Idempotent: does only the missing work; "skipped" is a normal outcome."""
