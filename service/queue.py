@@ -25,6 +25,7 @@ CHECK_TASKS = {
     "toxicity": "moderation.check_toxicity",
 }
 RELAY_TASK = "moderation.relay_outbox"
+PURGE_TASK = "moderation.purge_expired"
 EMBEDDED_TRANSPORT = "service.embedded_broker:Transport"
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, or_, select, update
+from sqlalchemy import Engine, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -634,6 +634,14 @@ def relay_outbox(svc: Services) -> RelayReport:
     if sent or give_up or failed:
         log.info("relay", extra={"sent": sent, "given_up": len(give_up), "failed": failed})
     return RelayReport(sent=sent, given_up=len(give_up), failed=failed)
+
+
+def purge_expired_idempotency_keys(svc: Services) -> int:
+    """Forget Idempotency-Keys older than their TTL. Idempotent."""
+    cutoff = utcnow() - timedelta(hours=svc.settings.idempotency_ttl_hours)
+    with svc.unit_of_work() as s:
+        result = s.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 # --- reads ----------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from celery import Celery
 from celery.signals import worker_init, worker_process_init
 
 from service.logs import configure_logging
-from service.queue import RELAY_TASK, celery_config
+from service.queue import PURGE_TASK, RELAY_TASK, celery_config
 from service.settings import Settings
 from service.usecases import Services, build_services
 
@@ -46,7 +46,8 @@ def make_celery(settings: Settings) -> Celery:
             "schedule": settings.relay_interval_seconds,
             # A relay run that waited longer than one interval is superseded by the next.
             "options": {"expires": settings.relay_interval_seconds * 2},
-        }
+        },
+        "purge-expired": {"task": PURGE_TASK, "schedule": 3600.0},
     }
     app.conf.beat_schedule_filename = str(settings.var_dir / "celerybeat-schedule")
     services = LazyServices(settings)

@@ -11,7 +11,7 @@ from celery import Celery, Task
 from celery.exceptions import Retry
 from sqlalchemy.exc import OperationalError
 
-from service.queue import CHECK_TASKS, RELAY_TASK
+from service.queue import CHECK_TASKS, PURGE_TASK, RELAY_TASK
 from service.settings import Settings
 from service.usecases import (
     UNAVAILABLE,
@@ -19,6 +19,7 @@ from service.usecases import (
     CheckWork,
     Services,
     is_over_attempt_limit,
+    purge_expired_idempotency_keys,
     record_check,
     relay_outbox,
     start_check,
@@ -160,6 +161,10 @@ def register_tasks(
     @app.task(name=CHECK_TASKS["toxicity"], **common)
     def check_toxicity(self: Task, comment_id: str) -> str:
         return run_check(self, "toxicity", comment_id)
+
+    @app.task(name=PURGE_TASK, acks_late=False)
+    def purge_expired() -> str:
+        return f"idempotency_keys={purge_expired_idempotency_keys(services())}"
 
     @app.task(name=RELAY_TASK, acks_late=False)
     def relay() -> str:

@@ -51,7 +51,11 @@ def test_credentials(client: FlaskClient) -> None:
 
 def test_content_type_size_and_malformed_json(client: FlaskClient, site: Site) -> None:
     key = site[1]
-    r = client.post("/v1/comments", data="text=hi", headers={**auth(key), "Content-Type": "application/x-www-form-urlencoded"})
+    r = client.post(
+        "/v1/comments",
+        data="text=hi",
+        headers={**auth(key), "Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert_envelope(r, 415, "unsupported_media_type")
     assert_envelope(post(client, key, "{not json"), 400, "malformed_json")
     assert_envelope(post(client, key, b'{"text": "\xff\xfe"}'), 400, "malformed_json")
@@ -68,7 +72,9 @@ def test_invalid_fields_are_named_and_never_echoed(client: FlaskClient, site: Si
     r = post(
         client,
         site[1],
-        comment_body(author_email=f"{marker}@@bad", author_url=f"javascript:{marker}", favourite=marker),
+        comment_body(
+            author_email=f"{marker}@@bad", author_url=f"javascript:{marker}", favourite=marker
+        ),
     )
     err = assert_envelope(r, 422, "invalid_fields")
     assert err["fields"] == {
@@ -124,7 +130,9 @@ def test_reply_needs_a_published_parent(client: FlaskClient, site: Site) -> None
     assert err["fields"] == {"parent_id": "parent_not_found"}
 
 
-def test_other_sites_comment_is_not_found(client: FlaskClient, site: Site, services: Services) -> None:
+def test_other_sites_comment_is_not_found(
+    client: FlaskClient, site: Site, services: Services
+) -> None:
     r = post(client, site[1], comment_body())
     _, other_key = new_site(services)
     assert_envelope(client.get(r.headers["Location"], headers=auth(other_key)), 404, "not_found")
@@ -137,22 +145,33 @@ def test_unknown_route_and_method_use_the_envelope(client: FlaskClient) -> None:
     assert "POST" in r.headers["Allow"]
 
 
-def test_public_thread_listing_hides_unpublished_and_has_cors(client: FlaskClient, site: Site) -> None:
+def test_public_thread_listing_hides_unpublished_and_has_cors(
+    client: FlaskClient, site: Site
+) -> None:
     post(client, site[1], comment_body(thread_id="cors-thread"))
     r = client.get(f"/v1/sites/{site[0].slug}/threads/cors-thread/comments")
     assert r.status_code == 200
     assert r.get_json() == {"items": [], "next_cursor": None}  # pending is not public
     assert r.headers["Access-Control-Allow-Origin"] == "*"
-    assert client.get(r.request.path, headers={"If-None-Match": r.headers["ETag"]}).status_code == 304
+    assert (
+        client.get(r.request.path, headers={"If-None-Match": r.headers["ETag"]}).status_code == 304
+    )
     assert_envelope(client.get("/v1/sites/no-such-site/threads/x/comments"), 404, "not_found")
-    assert_envelope(client.get(f"/v1/sites/{site[0].slug}/threads/x/comments?cursor=zz"), 400, "invalid_cursor")
-    assert_envelope(client.get(f"/v1/sites/{site[0].slug}/threads/x/comments?limit=0"), 400, "invalid_limit")
+    assert_envelope(
+        client.get(f"/v1/sites/{site[0].slug}/threads/x/comments?cursor=zz"), 400, "invalid_cursor"
+    )
+    assert_envelope(
+        client.get(f"/v1/sites/{site[0].slug}/threads/x/comments?limit=0"), 400, "invalid_limit"
+    )
 
 
 def test_ops_routes(client: FlaskClient) -> None:
     assert client.get("/healthz").get_json()["status"] == "ok"
     ready = client.get("/readyz")
-    assert ready.status_code == 200 and ready.get_json()["checks"] == {"database": True, "broker": True}
+    assert ready.status_code == 200 and ready.get_json()["checks"] == {
+        "database": True,
+        "broker": True,
+    }
     metrics = client.get("/metrics").get_data(as_text=True)
     assert "commentmod_queue_lag_seconds" in metrics
     doc = client.get("/openapi.json").get_json()
@@ -160,3 +179,47 @@ def test_ops_routes(client: FlaskClient) -> None:
     schema = doc["components"]["schemas"]["CommentSubmission"]
     assert schema["additionalProperties"] is False
     assert {"thread_id", "author_name", "author_email", "text"} <= set(schema["required"])
+
+
+def test_storage_down_is_503_with_retry_after(services: Services, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from service.api import create_app
+    from service.usecases import build_services
+
+    dead = (
+        "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"
+        if services.settings.database_url.startswith("postgresql")
+        else f"sqlite:///{tmp_path}/missing-dir/db.sqlite"
+    )
+    down = build_services(services.settings.model_copy(update={"database_url": dead}))
+    try:
+        client = create_app(services=down).test_client()
+        r = post(client, "cmk_any", comment_body())
+        err = assert_envelope(r, 503, "storage_unavailable")
+        assert "Retry-After" in r.headers and "nowhere" not in err["message"]
+        assert client.get("/readyz").status_code == 503
+        assert client.get("/healthz").status_code == 200
+    finally:
+        down.close()
+
+
+def test_idempotency_keys_expire(client: FlaskClient, site: Site, services: Services) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from service.db.models import IdempotencyRecord
+    from service.usecases import purge_expired_idempotency_keys, utcnow
+
+    key = f"old-{uuid.uuid4().hex}"
+    assert post(client, site[1], comment_body(), **{"Idempotency-Key": key}).status_code == 202
+    with services.unit_of_work() as s:
+        s.execute(
+            update(IdempotencyRecord)
+            .where(IdempotencyRecord.key == key)
+            .values(
+                created_at=utcnow() - timedelta(hours=services.settings.idempotency_ttl_hours + 1)
+            )
+        )
+    assert purge_expired_idempotency_keys(services) >= 1
+    # The key is free again: a new body with it is a new comment, not a reuse error.
+    assert post(client, site[1], comment_body(), **{"Idempotency-Key": key}).status_code == 202
