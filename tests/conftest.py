@@ -122,7 +122,9 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 45.0, interval: fl
     raise TimeoutError(f"condition not met within {timeout}s")
 
 
-def wait_for_final(base_url: str, api_key: str, comment_id: str, timeout: float = 45.0) -> dict[str, Any]:
+def wait_for_final(
+    base_url: str, api_key: str, comment_id: str, timeout: float = 45.0
+) -> dict[str, Any]:
     """Poll the read API until the comment leaves ``pending``."""
 
     def final() -> dict[str, Any] | None:

@@ -21,7 +21,9 @@ from tests.support.processes import WorkerProcess
 
 
 @pytest.fixture(scope="module")
-def faulty(backend: Backend, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+def faulty(
+    backend: Backend, settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Services]:
     faulty_settings = settings.model_copy(
         update={
             "broker_url": backend.spare_broker_url,
@@ -53,8 +55,15 @@ def test_failing_check_ends_held_with_check_unavailable(faulty: Services, tmp_pa
     assert decided["status"] == "held"
     assert decided["reasons"] == ["check_unavailable"]
     with faulty.sessions() as s:
-        rows = {row.check: row for row in s.scalars(select(CheckResultRow).where(CheckResultRow.comment_id == comment_id))}
-        tox_job = s.scalar(select(CheckJob).where(CheckJob.comment_id == comment_id, CheckJob.check == "toxicity"))
+        rows = {
+            row.check: row
+            for row in s.scalars(
+                select(CheckResultRow).where(CheckResultRow.comment_id == comment_id)
+            )
+        }
+        tox_job = s.scalar(
+            select(CheckJob).where(CheckJob.comment_id == comment_id, CheckJob.check == "toxicity")
+        )
     assert rows["toxicity"].verdict == "unavailable"
     assert rows["spam"].verdict != "unavailable"  # the healthy check still ran
     assert tox_job is not None and tox_job.completed_at is not None

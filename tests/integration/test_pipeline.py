@@ -15,7 +15,6 @@ from service.db.models import AuditEvent, CheckJob, CheckResultRow
 from service.queue import CHECK_TASKS
 from service.usecases import Services, SiteRef, relay_outbox
 from tests.conftest import auth, comment_body, wait_for_final, wait_until
-from tests.support.processes import WorkerProcess
 
 Site = tuple[SiteRef, str]
 
@@ -36,7 +35,8 @@ NEWCOMER_CASES = [
     ),
     ("Nice article, I agree with the author.", {"honeypot": "http://bot.example"}, {"spam"}),
     (
-        "Buy cheap viagra and cialis online, no prescription! Best casino bonus, click www.pills-cheap.biz",
+        "Buy cheap viagra and cialis online, no prescription! Best casino bonus, "
+        "click www.pills-cheap.biz",
         {},
         {"spam"},
     ),
@@ -81,7 +81,20 @@ def test_published_comment_is_listed_publicly(live_url: str, site: Site) -> None
     rest = requests.get(url, params={"limit": 2, "cursor": first["next_cursor"]}, timeout=5).json()
     assert [c["id"] for c in first["items"] + rest["items"]] == ids  # oldest first
     assert rest["next_cursor"] is None
-    assert all(set(c) == {"id", "thread_id", "parent_id", "author_name", "author_url", "text", "created_at", "published_at"} for c in first["items"])
+    assert all(
+        set(c)
+        == {
+            "id",
+            "thread_id",
+            "parent_id",
+            "author_name",
+            "author_url",
+            "text",
+            "created_at",
+            "published_at",
+        }
+        for c in first["items"]
+    )
     reply = submit(live_url, site[1], thread_id="listed", parent_id=ids[0], text="A reply.")
     assert reply.status_code == 202
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 import requests
@@ -41,12 +40,20 @@ def test_email_appears_nowhere_in_clear(
     captive = build_services(settings.model_copy(update={"broker_url": backend.captive_broker_url}))
     try:
         client = create_app(services=captive).test_client()
-        body = comment_body(author_email=email, client_ip=ip, text=f"A fine article {uuid.uuid4().hex}")
+        body = comment_body(
+            author_email=email, client_ip=ip, text=f"A fine article {uuid.uuid4().hex}"
+        )
         responses = [client.post("/v1/comments", json=body, headers=auth(site[1]))]
         comment_id = responses[0].get_json()["id"]
         responses.append(client.post("/v1/comments", json=body, headers=auth(site[1])))  # 409
-        responses.append(client.post("/v1/comments", json=dict(body, text="x" * 20_000), headers=auth(site[1])))
-        responses.append(client.post("/v1/comments", json=dict(body, author_email=email + ">"), headers=auth(site[1])))
+        responses.append(
+            client.post("/v1/comments", json=dict(body, text="x" * 20_000), headers=auth(site[1]))
+        )
+        responses.append(
+            client.post(
+                "/v1/comments", json=dict(body, author_email=email + ">"), headers=auth(site[1])
+            )
+        )
         assert captive.producer.flush()
         messages = raw_messages(backend.captive_broker_url)
     finally:
@@ -74,7 +81,10 @@ def test_email_appears_nowhere_in_clear(
                 texts.append(repr(tuple(row)))
         stored = s.scalar(select(Comment).where(Comment.id == comment_id))
     assert stored is not None
-    assert stored.author_email_encrypted and services.vault.decrypt(stored.author_email_encrypted) == email
+    assert (
+        stored.author_email_encrypted
+        and services.vault.decrypt(stored.author_email_encrypted) == email
+    )
     assert stored.ip_truncated == "203.0.113.0/24"
 
     for text in texts:

@@ -71,5 +71,3 @@ def _server_backend(db_url: str, redis_url: str) -> Backend:
         captive_broker_url=brokers[1],
         spare_broker_url=brokers[2],
     )
-
-

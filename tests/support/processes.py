@@ -38,7 +38,7 @@ class WorkerProcess:
     def __init__(self, settings: Settings, log_path: Path, concurrency: int = 2) -> None:
         self.log_path = log_path
         self._log = log_path.open("ab")
-        self.proc = subprocess.Popen(  # noqa: S603
+        self.proc = subprocess.Popen(
             [sys.executable, "-m", "service.cli", "worker", f"--concurrency={concurrency}"],
             env=settings_env(settings),
             stdout=self._log,
