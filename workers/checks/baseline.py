@@ -1,0 +1,129 @@
+"""Compare our detectors with the reference baseline on every dev split.
+
+Baseline (per the issue): scikit-learn ``TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 5))``
++ ``LogisticRegression(C=4, class_weight="balanced")`` trained on the *same* dataset's
+``train.csv`` and scored on its ``dev.csv`` (positive when P ≥ 0.5). Ours = the committed
+artifacts through :func:`workers.checks.evaluation.evaluate_rows`, positive when the verdict is
+not ``clean``. Also trains, in memory, the opt-in toxicity model *with* Davidson added, to
+show what its casual-profanity labels do. Dev rows are only ever scored, never trained on.
+
+Run: ``python -m workers.checks.baseline [--data DIR] [--json OUT]`` (a few minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from workers.checks.base import Detector
+from workers.checks.evaluation import evaluate_rows, metrics
+from workers.checks.registry import get_detector
+from workers.checks.spam import SpamDetector
+from workers.checks.toxicity import ToxicityDetector
+from workers.checks.training import DEFAULT_DATA_DIR, SEED, SPECS, ModelSpec, fit, read_rows
+
+# (dataset, check, positive label, language filter or None)
+SPLITS: tuple[tuple[str, str, str, str | None], ...] = (
+    ("youtube_spam_uci", "spam", "spam", None),
+    ("sms_spam_uci", "spam", "spam", None),
+    ("sms_spam_hindi_mt", "spam", "spam", None),
+    ("davidson_hate_offensive", "toxicity", "toxic", None),
+    ("trac1_en", "toxicity", "toxic", None),
+    ("trac1_hi", "toxicity", "toxic", "hi"),
+    ("trac1_hi", "toxicity", "toxic", "hi-Latn"),
+)
+
+
+def baseline_scores(
+    train: list[dict[str, str]], dev: list[dict[str, str]], positive: str
+) -> list[float]:
+    """P(positive) of the reference baseline trained on ``train``, for each ``dev`` row."""
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 5))
+    x = vectorizer.fit_transform([r["text"] for r in train])
+    y = [r["label"] == positive for r in train]
+    clf = LogisticRegression(C=4, class_weight="balanced", max_iter=2000, random_state=SEED)
+    clf.fit(x, y)
+    return list(clf.predict_proba(vectorizer.transform([r["text"] for r in dev]))[:, 1])
+
+
+def _with_davidson(data_dir: Path) -> Detector:
+    """The opt-in toxicity detector retrained with Davidson added (for the comparison only)."""
+    base = next(s for s in SPECS if s.name == "toxicity-linear-trac")
+    spec = ModelSpec(
+        base.name + "-with-davidson",
+        base.check,
+        ("davidson_hate_offensive", *base.datasets),
+        base.positive,
+        base.c,
+        base.licence_note,
+    )
+    rows = [r for name in spec.datasets for r in read_rows(data_dir / name / "train.csv")]
+    return ToxicityDetector(model_artifact=fit(spec, rows))
+
+
+def compare(data_dir: Path) -> list[dict[str, object]]:
+    """One row per split: baseline vs each of our variants (F1, precision, recall, AUC)."""
+    ours: dict[str, dict[str, Detector]] = {
+        "spam": {"ours": get_detector("spam"), "rules only": SpamDetector()},
+        "toxicity": {
+            "ours (default)": get_detector("toxicity"),
+            "ours (trac, opt-in)": get_detector("toxicity", "trac"),
+            "ours (trac + Davidson)": _with_davidson(data_dir),
+            "rules only": ToxicityDetector(),
+        },
+    }
+    table: list[dict[str, object]] = []
+    for dataset, check, positive, lang in SPLITS:
+        train = read_rows(data_dir / dataset / "train.csv")
+        dev = read_rows(data_dir / dataset / "dev.csv")
+        scores = baseline_scores(train, dev, positive)
+        keep = [i for i, r in enumerate(dev) if lang is None or r["lang"] == lang]
+        labels = [dev[i]["label"] == positive for i in keep]
+        split = dataset if lang is None else f"{dataset}[{lang}]"
+        results = {
+            "baseline": metrics(labels, [scores[i] >= 0.5 for i in keep], [scores[i] for i in keep])
+        }
+        rows = [dev[i] for i in keep]
+        for name, detector in ours[check].items():
+            results[name] = evaluate_rows(detector, rows)["overall"]
+        table.append({"split": split, "check": check, "results": results})
+    return table
+
+
+def to_markdown(table: Sequence[dict[str, object]]) -> str:
+    """The comparison as a Markdown table (F1 / AUC per model)."""
+    lines = [
+        "| split | n | model | precision | recall | F1 | ROC AUC |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in table:
+        results = row["results"]
+        assert isinstance(results, dict)
+        for name, m in results.items():
+            auc = "n/a" if m["roc_auc"] is None else f"{m['roc_auc']:.3f}"
+            lines.append(
+                f"| {row['split']} | {m['count']} | {name} | {m['precision']:.3f} "
+                f"| {m['recall']:.3f} | {m['f1']:.3f} | {auc} |"
+            )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """CLI entry point; prints the Markdown table (and writes JSON with ``--json``)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args(argv)
+    table = compare(args.data)
+    if args.json:
+        args.json.write_text(json.dumps(table, indent=2) + "\n", encoding="utf-8")
+    print(to_markdown(table))
+
+
+if __name__ == "__main__":
+    main()

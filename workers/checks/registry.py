@@ -1,0 +1,51 @@
+"""Where the pipeline gets its detectors: :func:`get_detector` and :func:`detect_language`.
+
+Importing this module is cheap (no model is read); the first :func:`get_detector` call for a
+check loads its committed artifact from ``workers/checks/artifacts/`` and the detector is then
+cached for the life of the process.
+
+Variants: ``default`` ships weights trained only on commercially usable data. ``trac`` is the
+opt-in toxicity model that also learned from TRAC-1 (CC BY-NC-SA 4.0, non-commercial): a site
+may select it only where that licence allows (see docs/models.md).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from workers.checks.base import CheckName, Detector
+from workers.checks.language import detect_language
+
+ARTIFACTS_DIR = Path(__file__).parent / "artifacts"
+Variant = Literal["default", "trac"]
+# Artifact name per (check, variant).
+ARTIFACTS: dict[tuple[CheckName, Variant], str] = {
+    ("spam", "default"): "spam-linear",
+    ("spam", "trac"): "spam-linear",
+    ("toxicity", "default"): "toxicity-linear",
+    ("toxicity", "trac"): "toxicity-linear-trac",
+}
+
+__all__ = ["ARTIFACTS", "ARTIFACTS_DIR", "detect_language", "get_detector"]
+
+
+@cache
+def get_detector(check: CheckName, variant: Variant = "default") -> Detector:
+    """The process-wide detector for ``check`` (``spam`` or ``toxicity``).
+
+    Loads the artifact on first use; raises ``FileNotFoundError`` when it is missing (run
+    ``python -m workers.checks.training``) and ``ValueError`` for an unknown check.
+    """
+    # Imported here so that importing the registry stays cheap for the web process and CLI.
+    from workers.checks.spam import SpamDetector
+    from workers.checks.textmodel import TextModel
+    from workers.checks.toxicity import ToxicityDetector
+
+    if (check, variant) not in ARTIFACTS:
+        raise ValueError(f"unknown check/variant: {check!r}/{variant!r}")
+    artifact = TextModel.load(ARTIFACTS_DIR, ARTIFACTS[(check, variant)])
+    if check == "spam":
+        return SpamDetector(model_artifact=artifact)
+    return ToxicityDetector(model_artifact=artifact)
