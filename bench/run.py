@@ -1,0 +1,461 @@
+"""`make bench`: the production configuration against a bare-Flask baseline, in one run.
+
+Starts its own redis-server (free port) and PostgreSQL database, gunicorn (4 sync workers,
+as config/ and service/gunicorn_conf.py set them) for commentmod and for the baseline app,
+a Celery worker and the scheduler; drives them with wrk (16 connections); and prints, as its
+last line, one JSON object with the figures issue 6 asks for. Each figure is measured in
+`--rounds` rounds (baseline and commentmod alternate within a round); the JSON holds medians
+and `rounds` holds every value.
+
+    .venv/bin/python bench/run.py [--rounds 3] [--duration 10] [--embedded]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import requests
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+CONNECTIONS = 16
+WEB_WORKERS = 4
+
+
+# Ordinary reader comments for the 20-comment thread (submitted until 20 are published).
+READ_TEXTS = [
+    "Thank you for this report, the background on the talks was new to me.",
+    "Bahut badhiya article hai, poora context mil gaya.",
+    "पुतिन और किम की यह संधि एशिया की सुरक्षा के लिए चिंता का विषय है।",
+    "I disagree with the minister, but the article explains both sides fairly.",
+    "The map of the affected districts was very helpful.",
+    "Sarkar ko is mudde par jawab dena chahiye.",
+    "इस रिपोर्ट में किसानों की बात अच्छी तरह रखी गई है।",
+    "Good to see follow-up reporting on this story.",
+    "Could you also cover what happens to the workers now?",
+    "Yeh khabar padh kar achha laga, shukriya.",
+    "A balanced piece; I would like more detail on the costs.",
+    "मुझे लगता है कि अदालत का फैसला सही है।",
+    "The interview with the local teachers was the best part.",
+    "Is bare mein aur jaankari milegi kya?",
+    "Clear writing, and the timeline at the end helps.",
+    "यह लेख बहुत जानकारीपूर्ण है, धन्यवाद।",
+    "I live nearby and this matches what we have seen.",
+    "Accha vishleshan, lekin aankde kahan se aaye?",
+    "Please keep reporting on the water shortage.",
+    "सरकार को इस मुद्दे पर जल्द कदम उठाना चाहिए।",
+    "Well researched, thank you to the reporter.",
+    "Mujhe yeh report pasand aayi.",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Proc:
+    def __init__(self, name: str, cmd: Sequence[str], env: dict[str, str], logdir: Path) -> None:
+        self.name = name
+        self.log = (logdir / f"{name}.log").open("ab")
+        self.p = subprocess.Popen(  # noqa: S603
+            list(cmd),
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            start_new_session=True,
+        )
+
+    def stop(self) -> None:
+        if self.log.closed:
+            return
+        if self.p.poll() is None:
+            os.killpg(self.p.pid, signal.SIGTERM)
+            try:
+                self.p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.p.pid, signal.SIGKILL)
+                self.p.wait()
+        self.log.close()
+
+
+def wait_http(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=1).status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(url)
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk(
+    url: str, duration: int, script: Path | None = None, env: dict[str, str] | None = None
+) -> dict[str, float]:
+    cmd = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{duration}s", "--latency"]
+    if script:
+        cmd += ["-s", str(script)]
+    out = subprocess.run(  # noqa: S603
+        [*cmd, url], capture_output=True, text=True, check=True, env={**os.environ, **(env or {})}
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))  # type: ignore[union-attr]
+    pct = {
+        p: float(v) * _UNITS[u]
+        for p, v, u in re.findall(r"^\s+(50|75|90|99)%\s+([0-9.]+)(us|ms|s)\s*$", out, re.M)
+    }
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors:.*", out)
+    return {
+        "rps": rps,
+        "p50_ms": pct.get("50", float("nan")),
+        "p99_ms": pct.get("99", float("nan")),
+        "non_2xx": float(bad.group(1)) if bad else 0.0,
+        "socket_errors": 1.0 if errors else 0.0,
+    }
+
+
+def machine() -> str:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores {model} / {platform.system()} {platform.release()} / Python {platform.python_version()}"
+
+
+def gunicorn_cmd(port: int, app: str) -> list[str]:
+    return [
+        PY,
+        "-m",
+        "gunicorn",
+        "--config",
+        "python:service.gunicorn_conf",
+        "--workers",
+        str(WEB_WORKERS),
+        "--bind",
+        f"127.0.0.1:{port}",
+        app,
+    ]
+
+
+def submit_json(session: requests.Session, base: str, key: str, thread: str, text_: str) -> str:
+    body = {
+        "thread_id": thread,
+        "author_name": "Bench",
+        "author_email": f"e{uuid.uuid4().hex}@example.com",
+        "text": text_,
+    }
+    r = session.post(
+        f"{base}/v1/comments", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=10
+    )
+    r.raise_for_status()
+    return str(r.json()["id"])
+
+
+def wait_decided(engine: Any, ids: list[str], timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with engine.connect() as c:
+            left = c.execute(
+                text("SELECT count(*) FROM comments WHERE status = 'pending'")
+            ).scalar()
+        if not left:
+            return
+        time.sleep(0.2)
+    raise TimeoutError("comments still pending")
+
+
+def latencies_ms(engine: Any, ids: list[str]) -> list[float]:
+    with engine.connect() as c:
+        rows = c.execute(
+            text(
+                "SELECT extract(epoch FROM decided_at - created_at) * 1000 FROM comments WHERE id = ANY(:ids)"
+            ),
+            {"ids": ids},
+        ).all()
+    return sorted(float(r[0]) for r in rows if r[0] is not None)
+
+
+def open_loop(base: str, key: str, rate: float, seconds: float) -> list[str]:
+    """Offer `rate` submissions per second for `seconds`, on a fixed schedule (open loop)."""
+    total = int(rate * seconds)
+    start = time.monotonic() + 0.5
+    ids: list[str] = []
+    lock = threading.Lock()
+    local = threading.local()
+
+    def one(i: int) -> None:
+        delay = start + i / rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        if not hasattr(local, "s"):
+            local.s = requests.Session()
+        cid = submit_json(
+            local.s, base, key, f"e2e-{i % 50}", f"An ordinary e2e comment {uuid.uuid4().hex}."
+        )
+        with lock:
+            ids.append(cid)
+
+    with ThreadPoolExecutor(max_workers=48) as pool:
+        list(pool.map(one, range(total)))
+    return ids
+
+
+def pct(values: list[float], q: float) -> float:
+    return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--e2e-rate", type=float, default=200.0)
+    parser.add_argument("--e2e-seconds", type=float, default=10.0)
+    parser.add_argument("--backlog-seconds", type=int, default=8)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is required: apt-get install wrk")
+    tmp = Path(tempfile.mkdtemp(prefix="commentmod-bench-"))
+    procs: list[Proc] = []
+    db_name = f"commentmod_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{db_name}"'))
+    db_url = PG_ADMIN.rsplit("/", 1)[0] + f"/{db_name}"
+    engine = create_engine(db_url)
+    try:
+        redis_port = free_port()
+        procs.append(
+            Proc(
+                "redis",
+                [
+                    "redis-server",
+                    "--port",
+                    str(redis_port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(tmp),
+                ],
+                dict(os.environ),
+                tmp,
+            )
+        )
+        keys = subprocess.run(
+            [PY, "-m", "service.cli", "keys", "generate"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        ).stdout
+        env = {k: v for k, v in os.environ.items() if not k.startswith("COMMENTMOD_")}
+        env.update(dict(line.split("=", 1) for line in keys.split()))
+        env.update(
+            {
+                "COMMENTMOD_DATABASE_URL": db_url,
+                "COMMENTMOD_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
+                "COMMENTMOD_VAR_DIR": str(tmp / "var"),
+                "COMMENTMOD_LOG_LEVEL": "WARNING",
+            }
+        )
+        subprocess.run(
+            [PY, "-m", "service.cli", "db", "upgrade"],
+            env=env,
+            check=True,
+            cwd=ROOT,
+            capture_output=True,
+        )
+        site = json.loads(
+            subprocess.run(
+                [PY, "-m", "service.cli", "sites", "create", "bench"],
+                env=env,
+                check=True,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+            ).stdout
+        )
+        key = site["api_key"]
+        prom = tmp / "prom"
+        prom.mkdir()
+        app_port, base_port = free_port(), free_port()
+        web_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(prom)}
+        procs.append(
+            Proc("web", gunicorn_cmd(app_port, "service.api:create_app_from_env()"), web_env, tmp)
+        )
+        procs.append(
+            Proc(
+                "baseline", gunicorn_cmd(base_port, "bench.baseline_app:create_app()"), web_env, tmp
+            )
+        )
+        worker = Proc("worker", [PY, "-m", "service.cli", "worker"], env, tmp)
+        scheduler = Proc("scheduler", [PY, "-m", "service.cli", "scheduler"], env, tmp)
+        procs += [worker, scheduler]
+        app_url, base_url = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{base_port}"
+        wait_http(f"{app_url}/healthz")
+        wait_http(f"{base_url}/v1/sites/x/threads/y/comments")
+        session = requests.Session()
+        # A 20-comment published thread for the read benchmark.
+        read_texts = iter(READ_TEXTS * 5)
+        published = 0
+        while published < 20:
+            batch = [
+                submit_json(session, app_url, key, "read-bench", next(read_texts))
+                for _ in range(20 - published)
+            ]
+            wait_decided(engine, batch)
+            with engine.connect() as c:
+                published = int(
+                    c.execute(
+                        text(
+                            "SELECT count(*) FROM comments WHERE thread_id = 'read-bench' AND status = 'published'"
+                        )
+                    ).scalar()
+                    or 0
+                )
+                if not published:
+                    raise RuntimeError(
+                        str(c.execute(text("SELECT status, reasons FROM comments LIMIT 5")).all())
+                    )
+        read_path = "/v1/sites/bench/threads/read-bench/comments?limit=20"
+        assert len(session.get(app_url + read_path, timeout=5).json()["items"]) == 20
+
+        rounds: dict[str, list[float]] = {
+            k: []
+            for k in (
+                "baseline_rps",
+                "submit_rps",
+                "submit_p50_ms",
+                "submit_p99_ms",
+                "baseline_read_rps",
+                "thread_read_rps",
+                "e2e_p50_ms",
+                "e2e_p95_ms",
+                "moderated_per_s",
+            )
+        }
+        for r in range(args.rounds):
+            b = wrk(
+                f"{base_url}/v1/comments",
+                args.duration,
+                ROOT / "bench" / "submit.lua",
+                {"BENCH_KEY": key, "BENCH_RUN": f"b{r}"},
+            )
+            s = wrk(
+                f"{app_url}/v1/comments",
+                args.duration,
+                ROOT / "bench" / "submit.lua",
+                {"BENCH_KEY": key, "BENCH_RUN": f"s{r}{uuid.uuid4().hex[:6]}"},
+            )
+            if s["non_2xx"]:
+                print(f"warning: {s['non_2xx']:.0f} non-2xx submit responses", file=sys.stderr)
+            rounds["baseline_rps"].append(b["rps"])
+            rounds["submit_rps"].append(s["rps"])
+            rounds["submit_p50_ms"].append(s["p50_ms"])
+            rounds["submit_p99_ms"].append(s["p99_ms"])
+            br = wrk(base_url + read_path, args.duration)
+            tr = wrk(app_url + read_path, args.duration)
+            rounds["baseline_read_rps"].append(br["rps"])
+            rounds["thread_read_rps"].append(tr["rps"])
+            # Let the workers drain the submit burst before measuring e2e.
+            wait_decided(engine, [], timeout=600)
+            ids = open_loop(app_url, key, args.e2e_rate, args.e2e_seconds)
+            wait_decided(engine, ids)
+            lat = latencies_ms(engine, ids)
+            rounds["e2e_p50_ms"].append(pct(lat, 0.5))
+            rounds["e2e_p95_ms"].append(pct(lat, 0.95))
+            # Throughput of the checks: build a backlog with the workers stopped, then time it.
+            worker.stop()
+            scheduler.stop()
+            wrk(
+                f"{app_url}/v1/comments",
+                args.backlog_seconds,
+                ROOT / "bench" / "submit.lua",
+                {"BENCH_KEY": key, "BENCH_RUN": f"m{r}{uuid.uuid4().hex[:6]}"},
+            )
+            with engine.connect() as c:
+                backlog = int(
+                    c.execute(
+                        text("SELECT count(*) FROM comments WHERE status = 'pending'")
+                    ).scalar()
+                    or 0
+                )
+            worker = Proc("worker", [PY, "-m", "service.cli", "worker"], env, tmp)
+            scheduler = Proc("scheduler", [PY, "-m", "service.cli", "scheduler"], env, tmp)
+            procs += [worker, scheduler]
+            wait_decided(engine, [], timeout=900)
+            with engine.connect() as c:
+                first, last = c.execute(
+                    text(
+                        "SELECT min(decided_at), max(decided_at) FROM comments WHERE decided_at > now() - interval '15 minutes' "
+                        "AND created_at >= (SELECT max(created_at) FROM comments) - interval '60 seconds'"
+                    )
+                ).one()
+            span = (last - first).total_seconds() if first and last else float("nan")
+            rounds["moderated_per_s"].append(backlog / span if span and span > 0 else float("nan"))
+            print(
+                json.dumps({"round": r, **{k: v[-1] for k, v in rounds.items()}}), file=sys.stderr
+            )
+        med = {k: statistics.median(v) for k, v in rounds.items()}
+        result = {
+            "submit_rps": round(med["submit_rps"], 1),
+            "baseline_rps": round(med["baseline_rps"], 1),
+            "submit_vs_baseline": round(med["submit_rps"] / med["baseline_rps"], 3),
+            "submit_p50_ms": round(med["submit_p50_ms"], 2),
+            "submit_p99_ms": round(med["submit_p99_ms"], 2),
+            "thread_read_rps": round(med["thread_read_rps"], 1),
+            "thread_read_rps_vs_baseline": round(
+                med["thread_read_rps"] / med["baseline_read_rps"], 3
+            ),
+            "e2e_p50_ms": round(med["e2e_p50_ms"], 1),
+            "e2e_p95_ms": round(med["e2e_p95_ms"], 1),
+            "moderated_per_s": round(med["moderated_per_s"], 1),
+            "machine": machine(),
+            "rounds": {k: [round(x, 2) for x in v] for k, v in rounds.items()},
+        }
+    finally:
+        for p in reversed(procs):
+            p.stop()
+        engine.dispose()
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+        admin.dispose()
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
