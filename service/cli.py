@@ -42,15 +42,118 @@ def cmd_db_upgrade(settings: Settings, _: argparse.Namespace) -> int:
 
 def cmd_sites_create(settings: Settings, args: argparse.Namespace) -> int:
     from service.usecases import SiteExists, build_services, create_site
+    from service.webhooks import InvalidWebhookUrl, configure_webhook, validate_webhook_url
 
+    if args.webhook_url:
+        try:
+            validate_webhook_url(args.webhook_url)
+        except InvalidWebhookUrl as exc:
+            return _fail(str(exc))
     svc = build_services(settings)
     try:
         site, api_key = create_site(svc, args.slug, args.name)
+        secret = configure_webhook(svc, site.slug, args.webhook_url) if args.webhook_url else None
     except SiteExists:
         return _fail(f"a site with slug {args.slug!r} already exists")
     finally:
         svc.close()
-    _print_json({"site": site.slug, "id": site.id, "api_key": api_key})
+    out = {"site": site.slug, "id": site.id, "api_key": api_key}
+    if secret:
+        out.update(webhook_url=args.webhook_url, webhook_secret=secret)
+    _print_json(out)
+    return 0
+
+
+def cmd_sites_webhook(settings: Settings, args: argparse.Namespace) -> int:
+    """Set, rotate (same URL again) or remove (--disable) a site's webhook."""
+    from service.usecases import NotFound, build_services
+    from service.webhooks import InvalidWebhookUrl, configure_webhook
+
+    if bool(args.url) == bool(args.disable):
+        return _fail("give --url U or --disable")
+    svc = build_services(settings)
+    try:
+        secret = configure_webhook(svc, args.slug, None if args.disable else args.url)
+    except (NotFound, InvalidWebhookUrl) as exc:
+        return _fail(str(exc))
+    finally:
+        svc.close()
+    _print_json({"site": args.slug, "webhook_url": args.url, "webhook_secret": secret})
+    return 0
+
+
+def _policy_value(raw: str) -> Any:
+    """``--set key=value``: the value is JSON when it parses (3, true, ["a","b"]), else text."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def cmd_sites_policy(settings: Settings, args: argparse.Namespace) -> int:
+    """Show a site's policy; with --set/--unset, save the next version of its overrides."""
+    from service.domain.policy import PolicyInvalid
+    from service.moderation import PolicyConflict, get_site_policy, update_site_policy
+    from service.usecases import NotFound, build_services
+
+    svc = build_services(settings)
+    try:
+        view = get_site_policy(svc, None, args.slug)
+        if args.set or args.unset or args.replace is not None:
+            overrides = dict(view.overrides) if args.replace is None else {}
+            if args.replace:
+                overrides = json.loads(Path(args.replace).read_text(encoding="utf-8"))
+            for item in args.set or []:
+                key, sep, raw = item.partition("=")
+                if not sep:
+                    return _fail(f"--set needs key=value: {key}")
+                overrides[key.strip()] = _policy_value(raw)
+            for key in args.unset or []:
+                overrides.pop(key, None)
+            view = update_site_policy(
+                svc, None, args.slug, overrides, actor="cli", expected_version=view.version
+            )
+    except NotFound:
+        return _fail(f"no site {args.slug!r}")
+    except PolicyInvalid as exc:
+        return _fail("invalid policy: " + json.dumps(exc.fields, sort_keys=True))
+    except PolicyConflict:
+        return _fail("the policy changed meanwhile; run the command again")
+    except (OSError, ValueError) as exc:
+        return _fail(f"cannot read the policy file: {type(exc).__name__}")
+    finally:
+        svc.close()
+    _print_json(
+        {
+            "site": view.site,
+            "version": view.version,
+            "overrides": view.overrides,
+            "effective": view.effective,
+            "updated_by": view.updated_by,
+            "updated_at": view.updated_at.isoformat() if view.updated_at else None,
+            "history": [
+                {"version": v.version, "actor": v.actor, "created_at": v.created_at.isoformat()}
+                for v in view.history
+            ],
+        }
+    )
+    return 0
+
+
+def cmd_labels_export(settings: Settings, args: argparse.Namespace) -> int:
+    """Moderator decisions as a labelled CSV (text,label,lang) the detectors can train on."""
+    from service.moderation import export_labels
+    from service.usecases import NotFound, build_services
+
+    svc = build_services(settings)
+    try:
+        with Path(args.file).open("w", encoding="utf-8", newline="") as out:
+            count = export_labels(svc, args.site, args.check, out)
+    except NotFound:
+        return _fail(f"no site {args.site!r}")
+    finally:
+        svc.close()
+    _print_json({"site": args.site, "check": args.check, "file": args.file, "rows": count})
     return 0
 
 
@@ -65,6 +168,21 @@ def cmd_moderators_create(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         svc.close()
     _print_json({"moderator": args.name, "id": moderator_id, "sites": args.site, "token": token})
+    return 0
+
+
+def cmd_moderators_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    from service.moderation import revoke_moderator
+    from service.usecases import NotFound, build_services
+
+    svc = build_services(settings)
+    try:
+        changed = revoke_moderator(svc, args.id)
+    except NotFound:
+        return _fail(f"no moderator {args.id}")
+    finally:
+        svc.close()
+    _print_json({"moderator": args.id, "revoked": True, "was_active": changed})
     return 0
 
 
@@ -103,15 +221,67 @@ def cmd_scheduler(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys_rotate(settings: Settings, _: argparse.Namespace) -> int:
+    """Re-encrypt stored emails and webhook secrets under the first COMMENTMOD_EMAIL_KEYS key."""
+    from service.domain.privacy import PrivacyConfigError
+    from service.erasure import rotate_email_keys
+    from service.usecases import build_services
+    from service.webhooks import rotate_webhook_secrets
+
+    svc = build_services(settings)
+    try:
+        rotated = rotate_email_keys(svc)
+        secrets = rotate_webhook_secrets(svc)  # encrypted with the same keys
+    except PrivacyConfigError as exc:
+        return _fail(str(exc))
+    finally:
+        svc.close()
+    _print_json({"rotated": rotated, "webhook_secrets": secrets})
+    return 0
+
+
+def cmd_authors_erase(settings: Settings, args: argparse.Namespace) -> int:
+    """Erase an author's personal data on one site (the email is never printed)."""
+    from sqlalchemy import select
+
+    from service.db.models import Site
+    from service.erasure import InvalidEmail, erase_author
+    from service.usecases import SiteRef, build_services
+
+    svc = build_services(settings)
+    try:
+        with svc.sessions() as s:
+            site = s.scalar(select(Site).where(Site.slug == args.site))
+            ref = None if site is None else SiteRef(site.id, site.slug, {})
+        if ref is None:
+            return _fail(f"unknown site: {args.site}")
+        erased = erase_author(svc, ref, args.email)
+    except InvalidEmail:
+        return _fail("not a valid email address")
+    finally:
+        svc.close()
+    _print_json({"site": args.site, "erased": erased})
+    return 0
+
+
 def cmd_relay(settings: Settings, _: argparse.Namespace) -> int:
     from service.usecases import build_services, relay_outbox
+    from service.webhooks import relay_webhooks
 
     svc = build_services(settings)
     try:
         report = relay_outbox(svc)
+        webhooks = relay_webhooks(svc)
     finally:
         svc.close()
-    _print_json({"sent": report.sent, "given_up": report.given_up, "failed": report.failed})
+    _print_json(
+        {
+            "sent": report.sent,
+            "given_up": report.given_up,
+            "failed": report.failed,
+            "webhooks_sent": webhooks,
+        }
+    )
     return 0
 
 
@@ -245,6 +415,17 @@ def build_parser() -> argparse.ArgumentParser:
     create_site.add_argument("--name")
     create_site.add_argument("--webhook-url")
     create_site.set_defaults(func=cmd_sites_create)
+    webhook = sites.add_parser("webhook", help="set or remove a site's webhook; prints the secret")
+    webhook.add_argument("slug")
+    webhook.add_argument("--url")
+    webhook.add_argument("--disable", action="store_true")
+    webhook.set_defaults(func=cmd_sites_webhook)
+    policy = sites.add_parser("policy", help="show or change a site's moderation policy")
+    policy.add_argument("slug")
+    policy.add_argument("--set", action="append", metavar="KEY=VALUE", help="JSON or text value")
+    policy.add_argument("--unset", action="append", metavar="KEY")
+    policy.add_argument("--replace", metavar="FILE.json", help="replace all overrides")
+    policy.set_defaults(func=cmd_sites_policy)
 
     mods = sub.add_parser("moderators", help="moderators").add_subparsers(
         dest="moderators_command", required=True
@@ -253,11 +434,34 @@ def build_parser() -> argparse.ArgumentParser:
     create_mod.add_argument("name")
     create_mod.add_argument("--site", action="append", required=True)
     create_mod.set_defaults(func=cmd_moderators_create)
+    revoke_mod = mods.add_parser("revoke", help="revoke a moderator's token")
+    revoke_mod.add_argument("id", type=int)
+    revoke_mod.set_defaults(func=cmd_moderators_revoke)
+
+    labels = sub.add_parser("labels", help="moderator labels").add_subparsers(
+        dest="labels_command", required=True
+    )
+    export = labels.add_parser("export", help="write text,label,lang CSV for retraining")
+    export.add_argument("--site", required=True)
+    export.add_argument("--check", choices=["spam", "toxicity"], required=True)
+    export.add_argument("file")
+    export.set_defaults(func=cmd_labels_export)
 
     keys = sub.add_parser("keys", help="secrets").add_subparsers(dest="keys_command", required=True)
     keys.add_parser(
         "generate", help="print new COMMENTMOD_EMAIL_KEYS / COMMENTMOD_HASH_KEY"
     ).set_defaults(func=cmd_keys_generate)
+    keys.add_parser(
+        "rotate", help="re-encrypt stored emails with the first COMMENTMOD_EMAIL_KEYS key"
+    ).set_defaults(func=cmd_keys_rotate)
+
+    authors = sub.add_parser("authors", help="authors' personal data").add_subparsers(
+        dest="authors_command", required=True
+    )
+    erase = authors.add_parser("erase", help="erase an author's personal data on a site")
+    erase.add_argument("--site", required=True)
+    erase.add_argument("email")
+    erase.set_defaults(func=cmd_authors_erase)
 
     worker = sub.add_parser("worker", help="a Celery worker running the checks")
     worker.add_argument("--concurrency", type=int)

@@ -18,8 +18,10 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
-from service.db.models import CheckJob, CheckResultRow, Comment
+from service.db.models import AuditEvent, CheckJob, CheckResultRow, Comment, Site, WebhookDelivery
+from service.domain.policy import implied_status
 from service.domain.statuses import Status
 from service.usecases import Services
 
@@ -93,6 +95,114 @@ class PipelineCollector(Collector):
         yield check_latency
 
 
+HUMAN_WINDOW = timedelta(hours=24)
+
+
+def _automatic(status: str, reasons: list[str]) -> Status | None:
+    """What the system decided; in shadow mode, what it would have decided."""
+    first = reasons[0] if reasons else ""
+    if first.startswith("shadow_"):
+        return implied_status(Status(first.removeprefix("shadow_")), reasons[1:])
+    return implied_status(Status(status), reasons)
+
+
+class ModerationCollector(Collector):
+    """Held queue depth per site, time to a human decision and how often moderators agree
+    with the automatic decision (last 24 hours), undelivered webhook events."""
+
+    def __init__(self, svc: Services) -> None:
+        self._svc = svc
+
+    def collect(self) -> Iterator[Metric]:
+        now = datetime.now(UTC)
+        since = now - HUMAN_WINDOW
+        system = aliased(AuditEvent)
+        with self._svc.sessions() as s:
+            depth = s.execute(
+                select(Site.slug, func.count(Comment.id))
+                .join(Comment, Comment.site_id == Site.id)
+                .where(Comment.status == Status.HELD.value)
+                .group_by(Site.slug)
+            ).all()
+            human = s.execute(
+                select(
+                    AuditEvent.to_status,
+                    AuditEvent.created_at,
+                    Comment.created_at,
+                    system.to_status,
+                    system.reasons,
+                )
+                .join(Comment, Comment.id == AuditEvent.comment_id)
+                .join(
+                    system,
+                    (system.comment_id == AuditEvent.comment_id)
+                    & (system.from_status == Status.PENDING.value),
+                )
+                .where(AuditEvent.actor.like("moderator:%"), AuditEvent.created_at > since)
+                .limit(SAMPLE_LIMIT)
+            ).all()
+            undelivered, oldest = s.execute(
+                select(func.count(WebhookDelivery.id), func.min(WebhookDelivery.created_at)).where(
+                    WebhookDelivery.delivered_at.is_(None), WebhookDelivery.given_up_at.is_(None)
+                )
+            ).one()
+        queue = GaugeMetricFamily(
+            "commentmod_moderation_queue_depth",
+            "Held comments awaiting a moderator",
+            labels=["site"],
+        )
+        for slug, count in depth:
+            queue.add_metric([slug], count)
+        yield queue
+        waits = [
+            (_aware(decided) - _aware(created)).total_seconds()
+            for _, decided, created, _, _ in human
+        ]
+        wait = GaugeMetricFamily(
+            "commentmod_time_to_human_decision_seconds",
+            "Submission to a moderator's decision, last 24 hours",
+            labels=["quantile"],
+        )
+        if waits:
+            for q in QUANTILES:
+                wait.add_metric([str(q)], _quantile(waits, q))
+        yield wait
+        pairs = GaugeMetricFamily(
+            "commentmod_moderation_decisions",
+            "Moderator decisions in the last 24 hours by automatic and human outcome",
+            labels=["automatic", "human"],
+        )
+        agreeing = compared = 0
+        by_pair: dict[tuple[str, str], int] = {}
+        for human_status, _, _, auto_status, auto_reasons in human:
+            automatic = _automatic(auto_status, list(auto_reasons or ()))
+            key = (automatic.value if automatic else "undecided", human_status)
+            by_pair[key] = by_pair.get(key, 0) + 1
+            if automatic is not None:
+                compared += 1
+                agreeing += automatic.value == human_status
+        for (automatic_label, human_label), count in sorted(by_pair.items()):
+            pairs.add_metric([automatic_label, human_label], count)
+        yield pairs
+        yield GaugeMetricFamily(
+            "commentmod_moderation_agreement_ratio",
+            "Share of moderator decisions matching what the automatic decision implied "
+            "(last 24 hours; holds without a lean are left out)",
+            value=agreeing / compared if compared else float("nan"),
+        )
+        yield GaugeMetricFamily(
+            "commentmod_webhook_deliveries_pending",
+            "Webhook events not delivered yet",
+            value=undelivered,
+        )
+        age = (now - _aware(oldest)).total_seconds() if oldest is not None else 0.0
+        yield GaugeMetricFamily(
+            "commentmod_webhook_oldest_pending_seconds",
+            "Age of the oldest undelivered webhook event",
+            value=age,
+        )
+
+
 class Metrics:
     def __init__(self, svc: Services) -> None:
         self._svc = svc
@@ -113,6 +223,7 @@ class Metrics:
             registry = CollectorRegistry()
             registry.register(_Wrap(self.registry))
         registry.register(PipelineCollector(self._svc))
+        registry.register(ModerationCollector(self._svc))
         return generate_latest(registry)
 
 

@@ -26,6 +26,8 @@ CHECK_TASKS = {
 }
 RELAY_TASK = "moderation.relay_outbox"
 PURGE_TASK = "moderation.purge_expired"
+# Carries a webhook_deliveries id only; see service/webhooks.py.
+WEBHOOK_TASK = "moderation.deliver_webhook"
 EMBEDDED_TRANSPORT = "service.embedded_broker:Transport"
 
 
@@ -38,6 +40,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             # delivery if its worker vanished. Longer than the hard time limit and any retry
             # countdown, so a healthy slow task or a waiting retry is never run twice.
             "visibility_timeout": settings.broker_visibility_timeout_seconds,
+            # ...and is put back by the next sweep of any live worker: scan every interval
+            # (throttle 1) instead of kombu's default of every 10th 10-second tick.
+            "unacked_restore_interval": settings.broker_restore_interval_seconds,
+            "unacked_restore_throttle": 1,
             # Fail fast when Redis is down or unresponsive: the request path never waits.
             "socket_timeout": settings.broker_timeout_seconds,
             "socket_connect_timeout": settings.broker_timeout_seconds,
@@ -124,6 +130,14 @@ class TaskProducer:
             log.warning(
                 "send backlog full; the relay will send", extra={"task": CHECK_TASKS[check]}
             )
+
+    def enqueue(self, task_name: str, *args: str) -> None:
+        """Non-blocking send of any task by name (ids only); an outbox relay must cover it."""
+        self._ensure_thread()
+        try:
+            self._backlog.put_nowait((task_name, args))
+        except queue.Full:
+            log.warning("send backlog full; the relay will send", extra={"task": task_name})
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until the background thread has handled everything enqueued so far."""

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(default=10_000, ge=1)
     check_email_deliverability: bool = False
     flood_interval_seconds: float = Field(default=15.0, ge=0)
+    auth_cache_seconds: float = Field(default=10.0, ge=0)
     idempotency_ttl_hours: int = Field(default=24, ge=1)
 
     # --- pipeline -----------------------------------------------------------------------
@@ -62,10 +63,25 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(default=2, ge=1)
     # check name -> "module:factory" returning a Detector; replaces the built-in detector.
     detector_plugins: dict[str, str] = Field(default_factory=dict)
+    # Redis only: how often a worker sweeps for unacknowledged messages older than the
+    # visibility timeout (kombu's restore; its default sweep is ~100 s).
+    broker_restore_interval_seconds: int = Field(default=10, ge=1)
+
+    # --- rate limits on POST /v1/comments (service/ratelimit.py) -------------------------
+    rate_limit_window_seconds: int = Field(default=60, ge=1)
+    rate_limit_site_requests: int = Field(default=600, ge=0)
+    rate_limit_ip_requests: int = Field(default=20, ge=0)
+    rate_limit_redis_url: str | None = None
 
     # --- default moderation policy (a site may override) --------------------------------
     policy_max_links: int = Field(default=2, ge=1)
     policy_premoderation: Literal["off", "all", "first_time"] = "off"
+
+    # --- webhooks -----------------------------------------------------------------------
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=20)
+    webhook_retry_base_seconds: float = Field(default=10.0, gt=0)
+    webhook_retry_max_interval_seconds: float = Field(default=3600.0, gt=0)
+    webhook_retry_window_hours: float = Field(default=24.0, gt=0)
 
     # --- web ----------------------------------------------------------------------------
     host: str = "127.0.0.1"
@@ -75,6 +91,19 @@ class Settings(BaseSettings):
     page_size_max: int = Field(default=200, ge=1)
     log_level: str = "INFO"
     var_dir: Path = Path("var")
+
+    @model_validator(mode="after")
+    def _redelivery_after_everything(self) -> Settings:
+        # acks_late on Redis: a message is redelivered once it stayed unacknowledged this
+        # long, so a healthy task (hard time limit) or a retry waiting for its countdown must
+        # always finish first, or it would run twice.
+        longest = max(self.task_time_limit_seconds, self.check_retry_backoff_max_seconds)
+        if self.broker_visibility_timeout_seconds <= longest:
+            raise ValueError(
+                "broker_visibility_timeout_seconds must exceed task_time_limit_seconds and "
+                "check_retry_backoff_max_seconds"
+            )
+        return self
 
     @field_validator("checks", mode="before")
     @classmethod

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import logging
 import math
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -35,14 +37,16 @@ from service.db.models import (
 )
 from service.domain.policy import CheckOutcome, DecisionContext, Policy, decide
 from service.domain.privacy import Vault, hash_token, new_token, truncate_ip
-from service.domain.statuses import Status
+from service.domain.statuses import Status, ensure_transition
 from service.domain.submission import Submission
 from service.queue import TaskProducer
 from service.settings import Settings
+from service.webhooks import add_delivery, send_after_commit
 
 log = logging.getLogger(__name__)
 
 SYSTEM_ACTOR = "system"
+SITE_CACHE_MAX = 10_000
 
 
 # --- wiring -------------------------------------------------------------------------------
@@ -57,6 +61,8 @@ class Services:
     sessions: sessionmaker[Session]
     vault: Vault
     producer: TaskProducer
+    # api-key hash → (expires at, site): see authenticate_site.
+    site_cache: dict[str, tuple[float, SiteRef]] = field(default_factory=dict)
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
@@ -155,9 +161,22 @@ def create_site(svc: Services, slug: str, name: str | None = None) -> tuple[Site
 
 
 def authenticate_site(svc: Services, api_key: str) -> SiteRef | None:
+    """The site a key belongs to. Known keys are remembered for ``auth_cache_seconds`` per
+    process (every submission authenticates; this saves a database round trip each time);
+    unknown keys are never cached, so guessing fills no memory."""
+    key_hash = hash_token(api_key)
+    now = time.monotonic()
+    cached = svc.site_cache.get(key_hash)
+    if cached is not None and cached[0] > now:
+        return cached[1]
     with svc.sessions() as s:
-        site = s.scalar(select(Site).where(Site.api_key_hash == hash_token(api_key)))
-        return None if site is None else SiteRef(site.id, site.slug, dict(site.policy or {}))
+        site = s.scalar(select(Site).where(Site.api_key_hash == key_hash))
+        ref = None if site is None else SiteRef(site.id, site.slug, dict(site.policy or {}))
+    if ref is not None and svc.settings.auth_cache_seconds > 0:
+        if len(svc.site_cache) >= SITE_CACHE_MAX:
+            svc.site_cache.clear()
+        svc.site_cache[key_hash] = (now + svc.settings.auth_cache_seconds, ref)
+    return ref
 
 
 def create_moderator(svc: Services, name: str, site_slugs: Sequence[str]) -> tuple[int, str]:
@@ -188,8 +207,6 @@ class Accepted:
 
 def request_fingerprint(payload: Any) -> str:
     """Hash of a request body for Idempotency-Key comparison (key order does not matter)."""
-    import hashlib
-
     canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -217,8 +234,16 @@ def submit_comment(
     comment_id = str(uuid.uuid4())
     try:
         with svc.unit_of_work() as s:
-            _refuse_duplicate(s, site, submission.thread_id, author_hash, text_hash)
-            _refuse_flood(s, site, author_hash, ip_hash, now, svc.settings.flood_interval_seconds)
+            _refuse_duplicate_or_flood(
+                s,
+                site,
+                submission.thread_id,
+                author_hash,
+                ip_hash,
+                text_hash,
+                now,
+                svc.settings.flood_interval_seconds,
+            )
             if submission.parent_id:
                 _require_parent(s, site, submission)
             seconds_to_submit = (
@@ -305,44 +330,54 @@ def _idempotent_replay(
     )
 
 
-def _refuse_duplicate(
-    s: Session, site: SiteRef, thread_id: str, author_hash: str, text_hash: str
+def _refuse_duplicate_or_flood(
+    s: Session,
+    site: SiteRef,
+    thread_id: str,
+    author_hash: str,
+    ip_hash: str | None,
+    text_hash: str,
+    now: datetime,
+    flood_interval: float,
 ) -> None:
-    exists = s.scalar(
-        select(Comment.id).where(
+    """One round trip for both checks: a duplicate (409) wins over a flood (429), so a
+    double-clicked submit is reported as what it is."""
+    duplicate = (
+        select(Comment.id)
+        .where(
             Comment.site_id == site.id,
             Comment.thread_id == thread_id,
             Comment.author_hash == author_hash,
             Comment.text_hash == text_hash,
         )
+        .limit(1)
+        .scalar_subquery()
     )
-    if exists is not None:
-        raise DuplicateComment()
-
-
-def _refuse_flood(
-    s: Session,
-    site: SiteRef,
-    author_hash: str,
-    ip_hash: str | None,
-    now: datetime,
-    interval: float,
-) -> None:
-    if interval <= 0:
-        return
-    since = now - timedelta(seconds=interval)
-    same_source = Comment.author_hash == author_hash
-    if ip_hash is not None:
-        same_source = or_(same_source, Comment.ip_hash == ip_hash)
-    last = s.scalar(
-        select(func.max(Comment.created_at)).where(
-            Comment.site_id == site.id, Comment.created_at > since, same_source
+    columns = [duplicate.label("duplicate")]
+    if flood_interval > 0:
+        same_source = Comment.author_hash == author_hash
+        if ip_hash is not None:
+            same_source = or_(same_source, Comment.ip_hash == ip_hash)
+        last = (
+            select(func.max(Comment.created_at))
+            .where(
+                Comment.site_id == site.id,
+                Comment.created_at > now - timedelta(seconds=flood_interval),
+                same_source,
+            )
+            .scalar_subquery()
         )
-    )
-    if last is not None:
-        if last.tzinfo is None:  # aggregate results bypass the column type on SQLite
-            last = last.replace(tzinfo=UTC)
-        wait = interval - (now - last).total_seconds()
+        columns.append(last.label("last"))
+    row = s.execute(select(*columns)).one()
+    if row[0] is not None:
+        raise DuplicateComment()
+    last_at = row[1] if flood_interval > 0 else None
+    if last_at is not None:
+        if isinstance(last_at, str):  # SQLite returns the aggregate of a subquery as text
+            last_at = datetime.fromisoformat(last_at)
+        if last_at.tzinfo is None:
+            last_at = last_at.replace(tzinfo=UTC)
+        wait = flood_interval - (now - last_at).total_seconds()
         raise Flooded(retry_after=max(1, math.ceil(wait)))
 
 
@@ -486,7 +521,8 @@ def record_check(svc: Services, comment_id: str, check: str, record: CheckRecord
         )
         s.flush()
         decided = _decide_if_complete(svc, s, comment, now)
-        return Recorded(is_new, decided)
+    send_after_commit(svc, s)  # the decision's webhook event, once it is committed
+    return Recorded(is_new, decided)
 
 
 def _decide_if_complete(
@@ -502,30 +538,47 @@ def _decide_if_complete(
             verdict=row.verdict,
             reasons=tuple(row.reasons or ()),
             signals=dict(row.signals or {}),
+            score=row.score,
         )
         for row in rows
     }
     if set(required) - set(outcomes):
         return None
+    from service.moderation import is_known_spammer, published_count
+
     site = s.get(Site, comment.site_id)
-    policy = Policy(
-        max_links=svc.settings.policy_max_links,
-        premoderation=svc.settings.policy_premoderation,
-    ).with_overrides(site.policy if site else None)
+    policy = site_policy(svc, site.policy if site else None)
     is_first_time = policy.premoderation == "first_time" and not _has_published(s, comment)
+    is_trusted = policy.trust_after > 0 and (
+        published_count(s, comment, policy.trust_after) >= policy.trust_after
+    )
     decision = decide(
         DecisionContext(
             outcomes=outcomes,
             is_honeypot_filled=comment.is_honeypot_filled,
             is_first_time_author=is_first_time,
+            text=comment.text,
+            lang=comment.lang,
+            is_trusted_author=is_trusted,
+            is_known_spammer=is_known_spammer(s, svc.vault, comment),
         ),
         policy,
         required,
     )
+    # Shadow mode publishes; the audit row says what the policy would have done.
+    note = f"shadow mode: would be {decision.shadowed}" if decision.shadowed else None
     changed = transition(
-        s, comment, Status.PENDING, decision.status, decision.reasons, SYSTEM_ACTOR, now
+        s, comment, Status.PENDING, decision.status, decision.reasons, SYSTEM_ACTOR, now, note
     )
     return decision.status if changed else None
+
+
+def site_policy(svc: Services, overrides: dict[str, Any] | None) -> Policy:
+    """The settings' default policy with a site's stored overrides on top."""
+    return Policy(
+        max_links=svc.settings.policy_max_links,
+        premoderation=svc.settings.policy_premoderation,
+    ).with_overrides(overrides)
 
 
 def _has_published(s: Session, comment: Comment) -> bool:
@@ -555,14 +608,17 @@ def transition(
     now: datetime,
     note: str | None = None,
 ) -> bool:
-    """Guarded status change (``WHERE status = expected``) plus its audit row.
+    """Guarded status change (``WHERE status = expected``) plus its audit row and, when the
+    site has a webhook, its event's delivery row (sent after the commit by the caller with
+    :func:`service.webhooks.send_after_commit`).
 
     Returns False, changing nothing, when the comment is no longer in ``expected``.
     """
-    from service.domain.statuses import ensure_transition
-
     ensure_transition(expected, target)
-    values: dict[str, Any] = {"status": target.value, "reasons": list(reasons), "decided_at": now}
+    values: dict[str, Any] = {"status": target.value, "reasons": list(reasons)}
+    if expected is Status.PENDING:
+        # The automatic decision (its latency is a pipeline metric; moderators come later).
+        values["decided_at"] = now
     if target is Status.PUBLISHED:
         values["published_at"] = now
     result = s.execute(
@@ -586,6 +642,7 @@ def transition(
         )
     )
     s.refresh(comment)
+    add_delivery(s, comment, target, now)
     return True
 
 

@@ -11,7 +11,7 @@ from celery import Celery, Task
 from celery.exceptions import Retry
 from sqlalchemy.exc import OperationalError
 
-from service.queue import CHECK_TASKS, PURGE_TASK, RELAY_TASK
+from service.queue import CHECK_TASKS, PURGE_TASK, RELAY_TASK, WEBHOOK_TASK
 from service.settings import Settings
 from service.usecases import (
     UNAVAILABLE,
@@ -24,6 +24,7 @@ from service.usecases import (
     relay_outbox,
     start_check,
 )
+from service.webhooks import deliver, relay_webhooks
 from workers.checks.base import CheckInput, Detector
 
 log = logging.getLogger(__name__)
@@ -169,4 +170,23 @@ def register_tasks(
     @app.task(name=RELAY_TASK, acks_late=False)
     def relay() -> str:
         report = relay_outbox(services())
-        return f"sent={report.sent} given_up={report.given_up} failed={report.failed}"
+        webhooks = relay_webhooks(services())
+        return (
+            f"sent={report.sent} given_up={report.given_up} failed={report.failed} "
+            f"webhooks={webhooks}"
+        )
+
+    @app.task(name=WEBHOOK_TASK, bind=True, acks_late=True, reject_on_worker_lost=True)
+    def deliver_webhook(self: Task, delivery_id: str) -> str:
+        """Idempotent (see service.webhooks.deliver). Failed attempts are re-dispatched by
+        the relay with backoff, never by long Celery countdowns."""
+        try:
+            return deliver(services(), delivery_id)
+        except OperationalError as exc:
+            raise self.retry(
+                exc=exc,
+                countdown=backoff_seconds(
+                    self.request.retries, settings.check_retry_backoff_max_seconds
+                ),
+                max_retries=settings.check_max_retries,
+            ) from exc

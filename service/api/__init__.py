@@ -8,10 +8,11 @@ import uuid
 
 from flask import Flask, Response, g, request
 
-from service.api import comments, ops, public
-from service.api.errors import register_error_handlers
+from service.api import comments, moderation, ops, privacy, public
+from service.api.errors import ApiError, register_error_handlers
 from service.logs import configure_logging, request_id_var
 from service.metrics import Metrics
+from service.ratelimit import RateLimiter
 from service.settings import Settings, load_settings
 from service.usecases import Services, build_services
 
@@ -29,8 +30,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["commentmod"] = svc
     app.extensions["commentmod.metrics"] = Metrics(svc)
+    app.extensions["commentmod.ratelimit"] = RateLimiter.from_settings(svc.settings)
     register_error_handlers(app)
-    for blueprint in (comments.bp, public.bp, ops.bp):
+    for blueprint in (comments.bp, public.bp, moderation.bp, privacy.bp, ops.bp):
         app.register_blueprint(blueprint)
 
     @app.before_request
@@ -40,6 +42,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         g.request_id = rid
         g.started = time.perf_counter()
         request_id_var.set(rid)
+
+    @app.before_request
+    def _no_nul_in_path() -> None:
+        # No stored id contains NUL, and PostgreSQL refuses NUL in text parameters (a 500).
+        if any("\x00" in str(value) for value in (request.view_args or {}).values()):
+            raise ApiError(404, "not_found", "no such resource")
 
     @app.after_request
     def _finish(response: Response) -> Response:

@@ -66,7 +66,9 @@ def read_json_body(max_bytes: int) -> Any:
         raw = request.get_data(cache=True)
     except RequestEntityTooLarge as exc:
         raise ApiError(413, "payload_too_large", "request body too large") from exc
-    if len(raw) > max_bytes:
+    # A streamed (chunked) body is cut at MAX_CONTENT_LENGTH without an error: a body that
+    # filled the limit was (or may have been) larger, and parsing its prefix would be a 400.
+    if len(raw) > max_bytes or (request.content_length is None and len(raw) >= max_bytes):
         raise ApiError(413, "payload_too_large", "request body too large")
     try:
         text = raw.decode("utf-8")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from service.api.auth import require_site
 from service.api.body import read_json_body
 from service.api.errors import ApiError
 from service.api.schemas import AcceptedOut, SiteCommentOut
+from service.domain.sanitize import safe_html, safe_text, safe_url
 from service.domain.submission import SubmissionInvalid, parse_submission
 from service.usecases import (
     DuplicateComment,
@@ -23,6 +26,26 @@ from service.usecases import (
 
 bp = Blueprint("comments", __name__)
 MAX_IDEMPOTENCY_KEY = 255
+# An unknown field is named in the 422 only when its name looks like a field name: a key
+# such as "reader@example.com" or "<script>" is input, and input is never echoed.
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+
+def _reportable(fields: dict[str, str]) -> dict[str, str]:
+    return {(k if _FIELD_NAME.fullmatch(k) else "body"): v for k, v in fields.items()}
+
+
+def _rate_limit(scope: str, key: str, limit: int) -> None:
+    """429 ``rate_limited`` past ``limit`` requests per window (service/ratelimit.py)."""
+    verdict = current_app.extensions["commentmod.ratelimit"].hit(scope, key, limit)
+    if not verdict.is_allowed:
+        _count("rate_limited")
+        raise ApiError(
+            429,
+            "rate_limited",
+            "too many requests; retry later",
+            headers={"Retry-After": str(verdict.retry_after)},
+        )
 
 
 def _services() -> Services:
@@ -38,6 +61,7 @@ def _count(outcome: str) -> None:
 def submit() -> tuple[Response, int, dict[str, str]]:
     svc = _services()
     site = require_site()
+    _rate_limit("site", str(site.id), svc.settings.rate_limit_site_requests)
     key = request.headers.get("Idempotency-Key")
     if key is not None and not (0 < len(key) <= MAX_IDEMPOTENCY_KEY and key.isprintable()):
         raise ApiError(
@@ -53,8 +77,14 @@ def submit() -> tuple[Response, int, dict[str, str]]:
     except SubmissionInvalid as exc:
         _count("invalid")
         raise ApiError(
-            422, "invalid_fields", "some fields are invalid", fields=exc.fields
+            422, "invalid_fields", "some fields are invalid", fields=_reportable(exc.fields)
         ) from None
+    if submission.client_ip:
+        _rate_limit(
+            "ip",
+            f"{site.id}:{svc.vault.ip_hash(submission.client_ip)}",
+            svc.settings.rate_limit_ip_requests,
+        )
     try:
         accepted = submit_comment(
             svc,
@@ -108,9 +138,9 @@ def read(comment_id: str) -> Response:
         thread_id=view.thread_id,
         parent_id=view.parent_id,
         status=view.status,  # type: ignore[arg-type]
-        author_name=view.author_name,
-        author_url=view.author_url,
-        text=view.text,
+        author_name=safe_text(view.author_name),
+        author_url=safe_url(view.author_url),
+        text=safe_html(view.text),
         created_at=view.created_at,
         published_at=view.published_at,
         reasons=list(view.reasons),

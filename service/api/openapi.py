@@ -7,8 +7,11 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from service.api.moderation_schemas import OPENAPI_MODELS, OPENAPI_REQUESTS, openapi_paths
 from service.api.schemas import (
     AcceptedOut,
+    ErasureIn,
+    ErasureOut,
     ErrorOut,
     HealthOut,
     SiteCommentOut,
@@ -23,7 +26,11 @@ _MODELS: tuple[type[BaseModel], ...] = (
     ThreadPageOut,
     ErrorOut,
     HealthOut,
+    ErasureIn,
+    ErasureOut,
+    *OPENAPI_MODELS,
 )
+_REQUEST_MODELS: tuple[type[BaseModel], ...] = (CommentSubmission, ErasureIn, *OPENAPI_REQUESTS)
 
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:
@@ -40,7 +47,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
 
 def build_openapi(version: str) -> dict[str, Any]:
     _, defs = models_json_schema(
-        [(m, "validation" if m is CommentSubmission else "serialization") for m in _MODELS],
+        [(m, "validation" if m in _REQUEST_MODELS else "serialization") for m in _MODELS],
         ref_template="#/components/schemas/{model}",
     )
     site_auth: list[dict[str, list[str]]] = [{"siteKey": []}]
@@ -49,7 +56,10 @@ def build_openapi(version: str) -> dict[str, Any]:
         "info": {"title": "commentmod", "version": version},
         "components": {
             "schemas": defs["$defs"],
-            "securitySchemes": {"siteKey": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "siteKey": {"type": "http", "scheme": "bearer"},
+                "moderatorToken": {"type": "http", "scheme": "bearer"},
+            },
         },
         "paths": {
             "/v1/comments": {
@@ -106,6 +116,21 @@ def build_openapi(version: str) -> dict[str, Any]:
                     },
                 }
             },
+            "/v1/privacy/erasure": {
+                "post": {
+                    "operationId": "eraseAuthor",
+                    "security": site_auth,
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": _ref(ErasureIn)}},
+                    },
+                    "responses": {
+                        "200": _json(ErasureOut, "the author's personal data is erased"),
+                        **_errors(400, 401, 413, 415, 422, 503),
+                    },
+                }
+            },
+            **openapi_paths(),
             "/healthz": {"get": _ops("healthz", "the process is up")},
             "/readyz": {"get": _ops("readyz", "database and broker reachable")},
             "/metrics": {

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from service.api.errors import ApiError
 from service.api.schemas import PublicCommentOut, ThreadPageOut
+from service.domain.sanitize import safe_html, safe_text, safe_url
 from service.usecases import InvalidCursor, NotFound, Services, list_thread
 
 bp = Blueprint("public", __name__)
@@ -39,9 +40,9 @@ def thread_comments(site: str, thread_id: str) -> Response:
                 id=v.id,
                 thread_id=v.thread_id,
                 parent_id=v.parent_id,
-                author_name=v.author_name,
-                author_url=v.author_url,
-                text=v.text,
+                author_name=safe_text(v.author_name),
+                author_url=safe_url(v.author_url),
+                text=safe_html(v.text),
                 created_at=v.created_at,
                 published_at=v.published_at,
             )

@@ -69,3 +69,15 @@ class ErrorOut(_Out):
 class HealthOut(_Out):
     status: Literal["ok", "unavailable"]
     checks: dict[str, bool] = Field(default_factory=dict)
+
+
+class ErasureIn(BaseModel):
+    """``POST /v1/privacy/erasure``: whose personal data to erase on the caller's site."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, title="ErasureIn")
+
+    author_email: str = Field(min_length=1, max_length=254)
+
+
+class ErasureOut(_Out):
+    erased: int = Field(ge=0, description="comments whose author data was erased")

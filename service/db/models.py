@@ -199,3 +199,87 @@ class IdempotencyRecord(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     comment_id: Mapped[str] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SitePolicyVersion(Base):
+    """Every saved version of a site's policy overrides (``sites.policy`` is the current one).
+
+    Version 0 is the defaults (no row); each change by the CLI or the API adds the next one.
+    """
+
+    __tablename__ = "site_policy_versions"
+    __table_args__ = (UniqueConstraint("site_id", "version", name="uq_site_policy_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    policy: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    actor: Mapped[str] = mapped_column(String(100))  # "cli" or "moderator:<id>"
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """The webhook outbox: one row per event, written in the transaction of the status change.
+
+    ``id`` is the event id the receiver de-duplicates on. ``payload`` holds the comment's
+    public fields at the time of the event (never email or IP). A task carrying only the id
+    delivers it; the scheduler's relay re-dispatches rows that are due (``next_dispatch_at``),
+    and a delivery is attempted only once ``retry_at`` has passed (exponential backoff).
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_due", "delivered_at", "given_up_at", "next_dispatch_at"),
+        Index("ix_webhook_deliveries_comment", "comment_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    comment_id: Mapped[str] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    occurred_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_dispatch_at: Mapped[datetime]
+    retry_at: Mapped[datetime | None]
+    claimed_until: Mapped[datetime | None]
+    attempt_count: Mapped[int] = mapped_column(default=0)
+    last_status_code: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(String(64))
+    delivered_at: Mapped[datetime | None]
+    given_up_at: Mapped[datetime | None]
+
+
+class ModerationLabel(Base):
+    """A moderator's latest verdict on a comment, as training data for the detectors."""
+
+    __tablename__ = "moderation_labels"
+    __table_args__ = (Index("ix_moderation_labels_site", "site_id", "action", "updated_at"),)
+
+    comment_id: Mapped[str] = mapped_column(
+        ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True
+    )
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(16))  # approve | reject | spam
+    actor: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SpamMemoryEntry(Base):
+    """A site's memory of spam sources, by keyed hash only (never a clear email, IP or URL).
+
+    ``kind`` is ``author`` (the author hash), ``ip`` (the IP hash) or ``domain`` (a keyed
+    hash of a linked domain). Filled when a moderator marks a comment as spam.
+    """
+
+    __tablename__ = "spam_memory"
+    __table_args__ = (UniqueConstraint("site_id", "kind", "key_hash", name="uq_spam_memory"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64))
+    hits: Mapped[int] = mapped_column(default=1)
+    last_comment_id: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,325 @@
+"""Moderation request and response schemas (they validate, serialize and feed /openapi.json).
+
+The moderator audience sees the email masked only (``author_email_masked``); no schema has a
+clear email or IP field.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
+from pydantic_core import PydanticCustomError
+
+from service.api.schemas import Status, _Out
+
+Action = Literal["approve", "reject", "spam"]
+ReasonCode = Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+Note = Annotated[StrictStr, Field(max_length=2000)]
+
+
+def _no_controls(value: str | None) -> str | None:
+    if value is not None and any(
+        (ord(ch) < 32 and ch not in "\n\t") or 0x7F <= ord(ch) < 0xA0 for ch in value
+    ):
+        raise PydanticCustomError("invalid_characters", "invalid_characters")
+    return value
+
+
+class DecisionIn(BaseModel):
+    """``POST /v1/moderation/comments/{id}/decision``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, title="DecisionIn")
+
+    action: Action
+    reason: ReasonCode | None = Field(
+        default=None, description="your own snake_case reason code, kept on the comment"
+    )
+    note: Note | None = Field(default=None, description="free text for the audit trail")
+    expected_status: Status | None = Field(
+        default=None,
+        description="the status you saw; a different current status answers 409 stale_decision",
+    )
+
+    _note = field_validator("note")(_no_controls)
+
+
+class BulkDecisionIn(BaseModel):
+    """``POST /v1/moderation/decisions``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, title="BulkDecisionIn")
+
+    ids: Annotated[list[Annotated[StrictStr, Field(max_length=64)]], Field(min_length=1)]
+    action: Action
+    reason: ReasonCode | None = None
+    note: Note | None = None
+
+    _note = field_validator("note")(_no_controls)
+
+
+class EvidenceOut(_Out):
+    start: int | None
+    end: int | None
+    label: str | None
+
+
+class CheckOut(_Out):
+    check: str
+    score: float | None
+    verdict: str
+    reasons: list[str]
+    evidence: list[EvidenceOut]
+    model: str = Field(description="name@version")
+
+
+class ModerationItemOut(_Out):
+    id: str
+    site: str
+    thread_id: str
+    status: Status
+    text: str
+    author_name: str
+    author_url: str | None
+    author_email_masked: str | None = Field(description="r***@example.com; null once erased")
+    author_key: str | None = Field(description="stable keyed hash grouping one author")
+    lang: str | None
+    created_at: datetime
+    reasons: list[str]
+    checks: list[CheckOut]
+
+
+class QueuePageOut(_Out):
+    items: list[ModerationItemOut]
+    next_cursor: str | None
+
+
+class AuditEventOut(_Out):
+    id: int
+    comment_id: str
+    site: str
+    actor: str = Field(description='"system" or "moderator:<id>"')
+    from_status: Status
+    to_status: Status
+    reasons: list[str]
+    note: str | None
+    created_at: datetime
+
+
+class AuditPageOut(_Out):
+    items: list[AuditEventOut]
+    next_cursor: str | None
+
+
+class RecentCommentOut(_Out):
+    id: str
+    thread_id: str
+    status: Status
+    created_at: datetime
+
+
+class AuthorHistoryOut(_Out):
+    counts: dict[str, int] = Field(description="this author's comments on the site by status")
+    is_known_spammer: bool
+    recent: list[RecentCommentOut]
+
+
+class ModerationDetailOut(ModerationItemOut):
+    history: list[AuditEventOut]
+    author_history: AuthorHistoryOut
+
+
+class DecisionOut(_Out):
+    id: str
+    status: Status
+    previous_status: Status
+
+
+class BulkResultOut(_Out):
+    id: str
+    ok: bool
+    status: Status | None = None
+    previous_status: Status | None = None
+    error: str | None = Field(
+        default=None,
+        description="not_found | stale_decision | comment_pending | already_in_status | "
+        "invalid_transition",
+    )
+
+
+class BulkDecisionOut(_Out):
+    results: list[BulkResultOut]
+
+
+class PolicyVersionOut(_Out):
+    version: int
+    actor: str
+    created_at: datetime
+
+
+class PolicyOut(_Out):
+    site: str
+    version: int = Field(description="0 = the defaults; each save adds one")
+    overrides: dict[str, Any]
+    effective: dict[str, Any]
+    updated_by: str | None
+    updated_at: datetime | None
+    history: list[PolicyVersionOut]
+
+
+# --- OpenAPI ----------------------------------------------------------------------------------
+
+# Request models are documented in their validation form, the rest as serialized.
+OPENAPI_REQUESTS: tuple[type[BaseModel], ...] = (DecisionIn, BulkDecisionIn)
+OPENAPI_MODELS: tuple[type[BaseModel], ...] = (
+    *OPENAPI_REQUESTS,
+    QueuePageOut,
+    ModerationDetailOut,
+    DecisionOut,
+    BulkDecisionOut,
+    AuditPageOut,
+    PolicyOut,
+)
+
+
+def openapi_paths() -> dict[str, Any]:
+    """The moderation routes for /openapi.json (security scheme ``moderatorToken``)."""
+
+    def ref(model: type[BaseModel]) -> dict[str, str]:
+        return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+    def ok(model: type[BaseModel], description: str) -> dict[str, Any]:
+        return {"description": description, "content": {"application/json": {"schema": ref(model)}}}
+
+    def errors(*statuses: int) -> dict[str, Any]:
+        return {
+            str(s): {
+                "description": "error",
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}
+                },
+            }
+            for s in statuses
+        }
+
+    def query(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
+        return {"name": name, "in": "query", "schema": schema, "description": description}
+
+    def path(name: str) -> dict[str, Any]:
+        return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+    def body(model: type[BaseModel]) -> dict[str, Any]:
+        return {"required": True, "content": {"application/json": {"schema": ref(model)}}}
+
+    security: list[dict[str, list[str]]] = [{"moderatorToken": []}]
+    text = {"type": "string"}
+    statuses = {"type": "string", "enum": ["pending", "published", "held", "rejected", "spam"]}
+    page = [
+        query("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
+        query("cursor", text, "next_cursor of the previous page"),
+    ]
+    policy_doc = {
+        "type": "object",
+        "description": "the site's policy overrides (docs/moderation.md)",
+    }
+    return {
+        "/v1/moderation/queue": {
+            "get": {
+                "operationId": "moderationQueue",
+                "security": security,
+                "parameters": [
+                    query("site", text, "a site of the token (default: all of them)"),
+                    query("status", statuses, "default held"),
+                    query("lang", text),
+                    query(
+                        "check",
+                        {"type": "string", "enum": ["spam", "toxicity"]},
+                        "comments this check did not find clean",
+                    ),
+                    query("reason", text, "a reason code the comment carries"),
+                    query("author_key", text),
+                    query("since", {"type": "string", "format": "date-time"}),
+                    query("until", {"type": "string", "format": "date-time"}),
+                    *page,
+                ],
+                "responses": {
+                    "200": ok(QueuePageOut, "oldest first (created_at, id)"),
+                    **errors(400, 401, 403, 503),
+                },
+            }
+        },
+        "/v1/moderation/comments/{comment_id}": {
+            "get": {
+                "operationId": "moderationComment",
+                "security": security,
+                "parameters": [path("comment_id")],
+                "responses": {
+                    "200": ok(ModerationDetailOut, "checks, audit history, author history"),
+                    **errors(401, 403, 404, 503),
+                },
+            }
+        },
+        "/v1/moderation/comments/{comment_id}/decision": {
+            "post": {
+                "operationId": "decideComment",
+                "security": security,
+                "parameters": [path("comment_id")],
+                "requestBody": body(DecisionIn),
+                "responses": {
+                    "200": ok(DecisionOut, "the new status"),
+                    **errors(400, 401, 403, 404, 409, 415, 422, 503),
+                },
+            }
+        },
+        "/v1/moderation/decisions": {
+            "post": {
+                "operationId": "decideComments",
+                "security": security,
+                "requestBody": body(BulkDecisionIn),
+                "responses": {
+                    "200": ok(BulkDecisionOut, "one result per id, in order"),
+                    **errors(400, 401, 403, 415, 422, 503),
+                },
+            }
+        },
+        "/v1/moderation/audit": {
+            "get": {
+                "operationId": "moderationAudit",
+                "security": security,
+                "parameters": [query("comment_id", text), query("site", text), *page],
+                "responses": {
+                    "200": ok(AuditPageOut, "newest first"),
+                    **errors(400, 401, 403, 404, 503),
+                },
+            }
+        },
+        "/v1/moderation/sites/{site}/policy": {
+            "get": {
+                "operationId": "getSitePolicy",
+                "security": security,
+                "parameters": [path("site")],
+                "responses": {"200": ok(PolicyOut, "ETag: the version"), **errors(401, 403, 503)},
+            },
+            "put": {
+                "operationId": "putSitePolicy",
+                "security": security,
+                "parameters": [
+                    path("site"),
+                    {
+                        "name": "If-Match",
+                        "in": "header",
+                        "schema": text,
+                        "description": 'the version you edited, e.g. "3"',
+                    },
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": policy_doc}},
+                },
+                "responses": {
+                    "200": ok(PolicyOut, "the saved version"),
+                    **errors(400, 401, 403, 409, 412, 415, 422, 503),
+                },
+            },
+        },
+    }
