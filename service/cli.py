@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
+
 from service.settings import Settings, load_settings
 
 DEFAULT_DATA_DIR = Path("../shared/data")
@@ -490,7 +492,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
     except Exception as exc:  # noqa: BLE001 - a readable message instead of a traceback
         return _fail(f"invalid settings: {exc}")
-    return int(args.func(settings, args) or 0)
+    try:
+        return int(args.func(settings, args) or 0)
+    except OperationalError as exc:
+        # Typically: no database yet (run `commentmod db upgrade`, or `make run` first), or
+        # the server is unreachable. The driver's message names no submitted value.
+        return _fail(
+            f"database unavailable: {exc.orig}; is it migrated (commentmod db upgrade)?", 1
+        )
 
 
 if __name__ == "__main__":
