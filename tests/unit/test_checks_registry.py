@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from workers.checks.registry import ARTIFACTS, ARTIFACTS_DIR, get_detector
+from workers.checks.base import CheckInput
+from workers.checks.registry import (
+    ARTIFACTS,
+    ARTIFACTS_DIR,
+    NON_COMMERCIAL_ARTIFACTS,
+    get_detector,
+)
 from workers.checks.textmodel import TextModel
+from workers.checks.toxicity import ToxicityDetector
+from workers.checks.training import DEFAULT_DATA_DIR, SPECS, build
+
+SHIPPED = sorted(set(ARTIFACTS.values()) - NON_COMMERCIAL_ARTIFACTS)
 
 
 def test_import_is_cheap() -> None:
@@ -22,11 +33,23 @@ def test_import_is_cheap() -> None:
     assert out.stdout.strip() == "[]"
 
 
-@pytest.mark.parametrize("name", sorted(set(ARTIFACTS.values())))
+@pytest.mark.parametrize("name", SHIPPED)
 def test_artifacts_load(name: str) -> None:
     model = TextModel.load(ARTIFACTS_DIR, name)
     assert model.name == name and model.version
     assert 0.0 <= model.predict("hello world") <= 1.0
+    # The model-only hold threshold was calibrated in training, not fixed at 0.5.
+    assert 0.5 <= model.threshold <= model.threshold_alone < 1.0
+    assert model.meta["calibration"]["method"].endswith("out-of-fold predictions on train")
+    assert not model.meta["non_commercial"]
+
+
+def test_non_commercial_weights_are_not_shipped() -> None:
+    # TRAC-1 is CC BY-NC-SA 4.0: its weights are built locally on demand and git-ignored.
+    ignore = (ARTIFACTS_DIR / ".gitignore").read_text(encoding="utf-8")
+    for name in NON_COMMERCIAL_ARTIFACTS:
+        assert f"{name}.*" in ignore.splitlines()
+    assert {s.name for s in SPECS if s.non_commercial} == set(NON_COMMERCIAL_ARTIFACTS)
 
 
 def test_artifacts_are_small() -> None:
@@ -48,5 +71,23 @@ def test_unknown_check_is_refused() -> None:
         get_detector("sentiment")  # type: ignore[arg-type]
 
 
-def test_trac_variant_is_opt_in_and_distinct() -> None:
-    assert get_detector("toxicity", "trac").model != get_detector("toxicity").model
+def test_trac_variant_explains_how_to_build_it_when_missing() -> None:
+    if (ARTIFACTS_DIR / "toxicity-linear-trac.json").exists():
+        pytest.skip("the opt-in TRAC artifact was built locally (--include-nc)")
+    get_detector.cache_clear()
+    with pytest.raises(FileNotFoundError, match="--include-nc"):
+        get_detector("toxicity", "trac")
+
+
+def test_trac_variant_builds_on_demand_and_is_distinct(tmp_path: Path) -> None:
+    # Only this optional, non-commercial variant may skip: it needs the shared TRAC-1 data.
+    if not (DEFAULT_DATA_DIR / "trac1_en" / "train.csv").exists():
+        pytest.skip(f"TRAC-1 training data not available at {DEFAULT_DATA_DIR}")
+    spec = next(s for s in SPECS if s.name == "toxicity-linear-trac")
+    build(spec, DEFAULT_DATA_DIR, tmp_path)
+    model = TextModel.load(tmp_path, "toxicity-linear-trac")
+    assert model.meta["non_commercial"] is True
+    detector = ToxicityDetector(model_artifact=model)
+    assert detector.model != get_detector("toxicity").model
+    assert detector.run(CheckInput(text="tu chutiya hai madarchod")).verdict != "clean"
+    assert detector.run(CheckInput(text="Thoughtful point number 1.")).verdict == "clean"

@@ -67,14 +67,20 @@ def test_ordinary_comments_are_clean(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["Scunthorpe United beat Sussex 2-1", "The shiitake stall passed its assessment", "Essex"],
+    [
+        "Scunthorpe United beat Sussex 2-1",
+        "The shiitake stall passed its assessment",
+        "Essex",
+        "This class assignment was hard",
+        "Why is nobody talking about the floods in Assam?",
+    ],
 )
-def test_scunthorpe_words_give_no_lexicon_hit_and_are_never_rejected(text: str) -> None:
-    # The char n-gram model may still hold these for a human (known limitation, see
-    # docs/models.md); the lexicon must not fire and the verdict must never be blatant.
+def test_scunthorpe_words_give_no_lexicon_hit_and_are_published(text: str) -> None:
+    # Neither the lexicon nor the model (word-weighted features, calibrated threshold) may
+    # hold these; this test used to allow a model hold ("known limitation"), no longer.
     assert ToxicityDetector().run(CheckInput(text=text)).verdict == "clean"
     result = run(text)
-    assert result.evidence == () and result.verdict != "blatant"
+    assert result.evidence == () and result.verdict == "clean"
 
 
 def test_reasons_and_severity() -> None:

@@ -4,8 +4,9 @@ Baseline (per the issue): scikit-learn ``TfidfVectorizer(analyzer="char_wb", ngr
 + ``LogisticRegression(C=4, class_weight="balanced")`` trained on the *same* dataset's
 ``train.csv`` and scored on its ``dev.csv`` (positive when P ≥ 0.5). Ours = the committed
 artifacts through :func:`workers.checks.evaluation.evaluate_rows`, positive when the verdict is
-not ``clean``. Also trains, in memory, the opt-in toxicity model *with* Davidson added, to
-show what its casual-profanity labels do. Dev rows are only ever scored, never trained on.
+not ``clean``. The opt-in TRAC-1 model (non-commercial, not shipped) is trained here in memory
+from ``train.csv`` for the comparison, as is a variant *with* Davidson added, to show what its
+casual-profanity labels do. Dev rows are only ever scored, never trained on.
 
 Run: ``python -m workers.checks.baseline [--data DIR] [--json OUT]`` (a few minutes).
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -25,7 +27,14 @@ from workers.checks.evaluation import evaluate_rows, metrics
 from workers.checks.registry import get_detector
 from workers.checks.spam import SpamDetector
 from workers.checks.toxicity import ToxicityDetector
-from workers.checks.training import DEFAULT_DATA_DIR, SEED, SPECS, ModelSpec, fit, read_rows
+from workers.checks.training import (
+    DEFAULT_DATA_DIR,
+    SEED,
+    SPECS,
+    fit,
+    read_rows,
+    training_rows,
+)
 
 # (dataset, check, positive label, language filter or None)
 SPLITS: tuple[tuple[str, str, str, str | None], ...] = (
@@ -51,19 +60,18 @@ def baseline_scores(
     return list(clf.predict_proba(vectorizer.transform([r["text"] for r in dev]))[:, 1])
 
 
-def _with_davidson(data_dir: Path) -> Detector:
-    """The opt-in toxicity detector retrained with Davidson added (for the comparison only)."""
-    base = next(s for s in SPECS if s.name == "toxicity-linear-trac")
-    spec = ModelSpec(
-        base.name + "-with-davidson",
-        base.check,
-        ("davidson_hate_offensive", *base.datasets),
-        base.positive,
-        base.c,
-        base.licence_note,
-    )
-    rows = [r for name in spec.datasets for r in read_rows(data_dir / name / "train.csv")]
-    return ToxicityDetector(model_artifact=fit(spec, rows))
+def _trac_detector(data_dir: Path, with_davidson: bool = False) -> Detector:
+    """The opt-in TRAC-1 toxicity detector trained in memory (optionally with Davidson added,
+    for the comparison only). Nothing is written: the NC weights are never shipped."""
+    spec = next(s for s in SPECS if s.name == "toxicity-linear-trac")
+    if with_davidson:
+        spec = replace(
+            spec,
+            name=spec.name + "-with-davidson",
+            datasets=("davidson_hate_offensive", *spec.datasets),
+            weights=(),
+        )
+    return ToxicityDetector(model_artifact=fit(spec, training_rows(data_dir, spec)))
 
 
 def compare(data_dir: Path) -> list[dict[str, object]]:
@@ -72,8 +80,8 @@ def compare(data_dir: Path) -> list[dict[str, object]]:
         "spam": {"ours": get_detector("spam"), "rules only": SpamDetector()},
         "toxicity": {
             "ours (default)": get_detector("toxicity"),
-            "ours (trac, opt-in)": get_detector("toxicity", "trac"),
-            "ours (trac + Davidson)": _with_davidson(data_dir),
+            "ours (trac, opt-in)": _trac_detector(data_dir),
+            "ours (trac + Davidson)": _trac_detector(data_dir, with_davidson=True),
             "rules only": ToxicityDetector(),
         },
     }

@@ -12,15 +12,17 @@ import zlib
 from collections import Counter, deque
 from threading import Lock
 
+from workers.checks.normalize import NormalizedText
 from workers.checks.textmodel import model_view
 
 SHINGLE = 5
 MIN_SHINGLES = 8  # below this a text is too short to call a duplicate
 
 
-def shingles(text: str) -> frozenset[int]:
-    """Hashed character 5-grams of the model view (whitespace collapsed)."""
-    view = " ".join(model_view(text).split())
+def shingles(text: str, norm: NormalizedText | None = None) -> frozenset[int]:
+    """Hashed character 5-grams of the model view (whitespace collapsed); ``norm`` may pass
+    an already computed ``normalize(text)``."""
+    view = " ".join(model_view(text, norm=norm).split())
     return frozenset(
         zlib.crc32(view[i : i + SHINGLE].encode("utf-8")) for i in range(len(view) - SHINGLE + 1)
     )
@@ -64,11 +66,12 @@ class RecentSpamIndex:
                 if not ids:
                     del self._postings[g]
 
-    def similarity(self, text: str) -> float:
-        """Highest Jaccard similarity (0–1) between ``text`` and a remembered spam text."""
+    def similarity(self, text: str, norm: NormalizedText | None = None) -> float:
+        """Highest Jaccard similarity (0–1) between ``text`` and a remembered spam text
+        (``norm``: ``normalize(text)`` if the caller has it)."""
         if not self._docs:
             return 0.0
-        grams = shingles(text)
+        grams = shingles(text, norm)
         if len(grams) < MIN_SHINGLES:
             return 0.0
         with self._lock:

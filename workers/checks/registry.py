@@ -5,8 +5,9 @@ check loads its committed artifact from ``workers/checks/artifacts/`` and the de
 cached for the life of the process.
 
 Variants: ``default`` ships weights trained only on commercially usable data. ``trac`` is the
-opt-in toxicity model that also learned from TRAC-1 (CC BY-NC-SA 4.0, non-commercial): a site
-may select it only where that licence allows (see docs/models.md).
+opt-in toxicity model learned from TRAC-1 (CC BY-NC-SA 4.0, non-commercial): its weights are
+*not* in the repository; a site that may use them (where that licence allows, see
+docs/models.md) builds them locally with ``python -m workers.checks.training --include-nc``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from workers.checks.base import CheckName, Detector
 from workers.checks.language import detect_language
 
 ARTIFACTS_DIR = Path(__file__).parent / "artifacts"
+BUILD_NC_HINT = "python -m workers.checks.training --include-nc"
 Variant = Literal["default", "trac"]
 # Artifact name per (check, variant).
 ARTIFACTS: dict[tuple[CheckName, Variant], str] = {
@@ -28,7 +30,16 @@ ARTIFACTS: dict[tuple[CheckName, Variant], str] = {
     ("toxicity", "trac"): "toxicity-linear-trac",
 }
 
-__all__ = ["ARTIFACTS", "ARTIFACTS_DIR", "detect_language", "get_detector"]
+# Not shipped: built locally on demand (``--include-nc``), listed in artifacts/.gitignore.
+NON_COMMERCIAL_ARTIFACTS = frozenset({"toxicity-linear-trac"})
+
+__all__ = [
+    "ARTIFACTS",
+    "ARTIFACTS_DIR",
+    "NON_COMMERCIAL_ARTIFACTS",
+    "detect_language",
+    "get_detector",
+]
 
 
 @cache
@@ -36,7 +47,8 @@ def get_detector(check: CheckName, variant: Variant = "default") -> Detector:
     """The process-wide detector for ``check`` (``spam`` or ``toxicity``).
 
     Loads the artifact on first use; raises ``FileNotFoundError`` when it is missing (run
-    ``python -m workers.checks.training``) and ``ValueError`` for an unknown check.
+    ``python -m workers.checks.training``, with ``--include-nc`` for the ``trac`` variant) and
+    ``ValueError`` for an unknown check.
     """
     # Imported here so that importing the registry stays cheap for the web process and CLI.
     from workers.checks.spam import SpamDetector
@@ -45,7 +57,13 @@ def get_detector(check: CheckName, variant: Variant = "default") -> Detector:
 
     if (check, variant) not in ARTIFACTS:
         raise ValueError(f"unknown check/variant: {check!r}/{variant!r}")
-    artifact = TextModel.load(ARTIFACTS_DIR, ARTIFACTS[(check, variant)])
+    name = ARTIFACTS[(check, variant)]
+    if name in NON_COMMERCIAL_ARTIFACTS and not (ARTIFACTS_DIR / f"{name}.json").exists():
+        raise FileNotFoundError(
+            f"{name} is trained on non-commercial data and not shipped; build it locally with "
+            f"`{BUILD_NC_HINT}` (only where CC BY-NC-SA 4.0 allows)"
+        )
+    artifact = TextModel.load(ARTIFACTS_DIR, name)
     if check == "spam":
         return SpamDetector(model_artifact=artifact)
     return ToxicityDetector(model_artifact=artifact)

@@ -7,6 +7,11 @@ capped below :data:`BLATANT`, and :func:`decide` only says ``blatant`` when the 
 would already hold the comment: the model and weak hints (one link, a money amount) can hold
 a comment for a human but never auto-reject it. Precision first: the models were trained on
 SMS, YouTube and tweets, not on news comments.
+
+A model's probability is not used raw: :func:`model_weight` maps it so that the model's
+*calibrated* threshold (chosen in training on out-of-fold predictions, stored in the artifact)
+lands exactly on :data:`SUSPECT`. A probability of 0.6 from a model whose calibrated bar is 0.8
+is weak evidence, not a hold.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from workers.checks.base import Verdict
 from workers.checks.textmodel import TextModel
 
 # Bump when a rule or a lexicon changes in a way that changes verdicts.
-RULES_VERSION = "1"
+RULES_VERSION = "2"
 
 SUSPECT = 0.5
 BLATANT = 0.85
@@ -32,8 +37,22 @@ def noisy_or(weights: Iterable[float]) -> float:
     return 1.0 - keep
 
 
+def model_weight(probability: float, threshold: float) -> float:
+    """The model's evidence weight, monotone in ``probability`` (so AUC is unchanged):
+    ``threshold`` → :data:`SUSPECT`, linear above it up to :data:`MODEL_CAP` at 1, and a
+    steep (cubic) fall below it — the model is calibrated at its threshold, and its
+    below-threshold scores (e.g. ≈ 0.35 for any text in a language it never saw) must not
+    add up with one mild word into a hold."""
+    p = min(1.0, max(0.0, probability))
+    t = min(0.999, max(0.001, threshold))
+    if p < t:
+        return SUSPECT * (p / t) ** 3
+    return SUSPECT + (MODEL_CAP - SUSPECT) * (p - t) / (1.0 - t)
+
+
 def decide(rule_weights: list[float], model_probability: float | None) -> tuple[float, Verdict]:
-    """Score and verdict from the rules' weights and the model's probability (if any).
+    """Score and verdict from the rules' weights and the model's evidence weight (if any;
+    see :func:`model_weight`).
 
     ``blatant`` when the score is ≥ :data:`BLATANT` *and* the rules alone reach
     :data:`SUSPECT`; ``suspect`` when the score is ≥ :data:`SUSPECT`; else ``clean``.

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import zlib
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
@@ -28,24 +29,68 @@ from typing import Any
 import numpy as np
 import regex
 
-from workers.checks.links import mask_links
-from workers.checks.normalize import TOKEN_RE, normalize
+from workers.checks.links import find_links
+from workers.checks.normalize import TOKEN_RE, NormalizedText, normalize
 
 N_FEATURES = 1 << 18
+# Feature scheme (recorded in each artifact's metadata as ``features_scheme``):
+# 1 = char n-grams 1–5 of every token, digits kept as ``0``s (the first release);
+# 2 = digit runs bucketed (see :func:`model_view`), char n-grams ``char_ngrams`` of each token
+#     scaled by ``char_weight`` next to word uni/bigrams.
+SCHEME = 2
 CHAR_NGRAMS = (1, 5)
 # Comments beyond this length are judged on their beginning: keeps p99 latency bounded.
 MAX_CHARS = 1000
 
-_DIGIT = regex.compile(r"\d")
+_DIGITS = regex.compile(r"\d+")
 _LONG_RUN = regex.compile(r"(.)\1{2,}")
+# Numbers of up to this many digits (points, dates, years, scores, prices, percentages) carry
+# no spam or toxicity signal on their own; longer runs (phone numbers, long codes) become one
+# placeholder word. Phone numbers and money amounts are the rules' job.
+SHORT_NUMBER_DIGITS = 4
+LONG_NUMBER = " longnumber "
 
 
-def model_view(text: str, hide_links: bool = False) -> str:
-    """The text the model sees: normalized, digits as ``0``, long runs of a character cut;
-    with ``hide_links`` every link becomes the word ``weblink`` (see :func:`links.mask_links`)."""
-    clipped = text[:MAX_CHARS]
-    folded = normalize(mask_links(clipped) if hide_links else clipped).text
-    return _LONG_RUN.sub(r"\1\1", _DIGIT.sub("0", folded))
+def _bucket_digits(match: regex.Match[str]) -> str:
+    return " " if len(match.group()) <= SHORT_NUMBER_DIGITS else LONG_NUMBER
+
+
+def model_view(text: str, hide_links: bool = False, norm: NormalizedText | None = None) -> str:
+    """The text the model sees: the first :data:`MAX_CHARS` characters normalized, numbers
+    bucketed (short numbers dropped, long ones → ``longnumber``), long runs of a character cut;
+    with ``hide_links`` every link becomes the word ``weblink`` (a model that learned URL
+    spellings from SMS/YouTube spam would hold any news comment citing a source; counting
+    links, shorteners and messenger links is the rules' job).
+
+    ``norm`` may pass an already computed ``normalize(text)`` (the detectors share it); the
+    view is the same either way, so training and inference cannot drift.
+    """
+    if norm is None:
+        norm = normalize(text[:MAX_CHARS])
+    folded = norm.text
+    if len(text) > MAX_CHARS:
+        folded = folded[: bisect_left(norm.starts, MAX_CHARS)]
+    if hide_links:
+        links = [(s, e) for s, e, _ in find_links(text[:MAX_CHARS])]
+        if links:
+            folded = _mask_spans(folded, norm.starts, links, " weblink ")
+    return _LONG_RUN.sub(r"\1\1", _DIGITS.sub(_bucket_digits, folded))
+
+
+def _mask_spans(
+    folded: str, starts: tuple[int, ...], spans: list[tuple[int, int]], filler: str
+) -> str:
+    """``folded`` with the original-text ``spans`` replaced by ``filler``."""
+    out: list[str] = []
+    pos = 0
+    for start, end in spans:
+        lo = max(pos, bisect_left(starts, start))
+        hi = max(lo, bisect_left(starts, end))
+        out.append(folded[pos:lo])
+        out.append(filler)
+        pos = hi
+    out.append(folded[pos:])
+    return "".join(out)
 
 
 def _hash(feature: str) -> int:
@@ -54,35 +99,45 @@ def _hash(feature: str) -> int:
 
 # Words recur across comments (Zipf), so a word's n-gram hashes are computed once per process.
 @lru_cache(maxsize=1 << 16)
-def _token_grams(token: str) -> tuple[int, ...]:
-    """Hashed character n-grams (``CHAR_NGRAMS``) of `` token `` padded with spaces."""
+def _token_grams(token: str, lo: int, hi: int) -> tuple[int, ...]:
+    """Hashed character n-grams (``lo``–``hi``) of `` token `` padded with spaces (char_wb)."""
     padded = f" {token} "
     size = len(padded)
-    lo, hi = CHAR_NGRAMS
     return tuple(_hash(padded[i : i + n]) for n in range(lo, hi + 1) for i in range(size - n + 1))
 
 
-def featurize(text: str, hide_links: bool = False) -> dict[int, float]:
-    """Hashed raw term counts (before TF-IDF) of :func:`model_view` of ``text``."""
-    view = model_view(text, hide_links)
-    counts: Counter[int] = Counter()
-    for token in view.split():
-        counts.update(_token_grams(token))
+def featurize(
+    text: str,
+    hide_links: bool = False,
+    norm: NormalizedText | None = None,
+    char_ngrams: tuple[int, int] = CHAR_NGRAMS,
+    char_weight: float = 1.0,
+) -> dict[int, float]:
+    """Hashed sublinear term frequencies (``1 + log count``, before IDF) of :func:`model_view`
+    of ``text``: word unigrams + bigrams, plus char n-grams within tokens scaled by
+    ``char_weight`` (so whole words, not fragments inside them, carry most of the weight)."""
+    view = model_view(text, hide_links, norm)
     words = TOKEN_RE.findall(view)
-    for i, word in enumerate(words):
-        counts[_hash("\x01" + word)] += 1
-        if i:
-            counts[_hash("\x02" + words[i - 1] + " " + word)] += 1
-    return {idx: float(c) for idx, c in counts.items()}
+    terms: Counter[int] = Counter(_hash("\x01" + w) for w in words)
+    terms.update(_hash("\x02" + words[i - 1] + " " + words[i]) for i in range(1, len(words)))
+    tf = {k: 1.0 + math.log(c) for k, c in terms.items()}
+    lo, hi = char_ngrams
+    if hi >= lo and char_weight > 0:
+        grams: Counter[int] = Counter()
+        for token in view.split():
+            grams.update(_token_grams(token, lo, hi))
+        for k, c in grams.items():
+            tf[k] = tf.get(k, 0.0) + (1.0 + math.log(c)) * char_weight
+    return tf
 
 
 def tfidf(counts: dict[int, float], idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sublinear TF × IDF, L2-normalized; returns (indices, values)."""
+    """TF (already sublinear, see :func:`featurize`) × IDF, L2-normalized; (indices, values)."""
     if not counts:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
     idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
     tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-    values = (1.0 + np.log(tf)) * idf[idx]
+    values = tf * idf[idx]
     norm = float(np.sqrt(values @ values))
     return idx, values / norm if norm else values
 
@@ -98,9 +153,33 @@ class TextModel:
     bias: float
     meta: dict[str, Any]
 
-    def predict(self, text: str) -> float:
-        """Probability (0–1) of the positive class (spam / toxic)."""
-        idx, values = tfidf(featurize(text, bool(self.meta.get("hide_links"))), self.idf)
+    @property
+    def threshold(self) -> float:
+        """The calibrated probability at which the model alone holds a comment (``suspect``):
+        chosen in training on out-of-fold predictions (``meta["threshold"]``), 0.5 if absent."""
+        return float(self.meta.get("threshold", 0.5))
+
+    @property
+    def threshold_alone(self) -> float:
+        """The stricter calibrated bar for the model to hold a comment with no rule or lexicon
+        support (``meta["threshold_alone"]``; :attr:`threshold` if absent)."""
+        return float(self.meta.get("threshold_alone", self.threshold))
+
+    def features(self, text: str, norm: NormalizedText | None = None) -> dict[int, float]:
+        """:func:`featurize` with this artifact's feature settings."""
+        lo, hi = self.meta.get("char_ngrams", CHAR_NGRAMS)
+        return featurize(
+            text,
+            bool(self.meta.get("hide_links")),
+            norm,
+            (int(lo), int(hi)),
+            float(self.meta.get("char_weight", 1.0)),
+        )
+
+    def predict(self, text: str, norm: NormalizedText | None = None) -> float:
+        """Probability (0–1) of the positive class (spam / toxic). ``norm`` may pass
+        ``normalize(text)`` when the caller already has it (saves the work, same result)."""
+        idx, values = tfidf(self.features(text, norm), self.idf)
         z = float(values @ self.weights[idx]) + self.bias
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 

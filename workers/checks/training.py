@@ -1,15 +1,19 @@
 """Rebuild every model artifact from the shared labelled data, reproducibly.
 
 ``train_all(data_dir, out_dir)`` is what ``commentmod train`` and ``make models`` call; from a
-shell: ``python -m workers.checks.training [--data DIR] [--out DIR]``. Only ``train.csv`` files
-are read (never ``dev.csv``). Deterministic: fixed seed, a deterministic solver and hashed
-features (CRC-32), so the same data gives the same artifacts.
+shell: ``python -m workers.checks.training [--data DIR] [--out DIR] [--include-nc]``. Only
+``train.csv`` files are read (never ``dev.csv``). Deterministic: fixed seed, a deterministic
+solver and hashed features (CRC-32), so the same data gives the same artifacts.
 
 Artifacts (see docs/models.md for data, licences and metrics):
 - ``spam-linear``: YouTube comments + UCI SMS + Hindi machine-translated SMS (CC BY / MIT).
 - ``toxicity-linear`` (default): Davidson tweets (MIT) only — commercially usable.
-- ``toxicity-linear-trac`` (opt-in): TRAC-1 English and Hindi (CC BY-NC-SA 4.0). Davidson is
-  left out: its casual-profanity labels lowered TRAC held-out scores (docs/models.md).
+- ``toxicity-linear-trac`` (opt-in): TRAC-1 English and Hindi (CC BY-NC-SA 4.0). Built only
+  with ``--include-nc``, locally; git-ignored, never committed. Davidson is left out: its
+  casual-profanity labels lowered TRAC held-out scores (docs/models.md).
+
+Every artifact records its calibrated ``threshold``/``threshold_alone`` (out-of-fold, see
+:class:`ModelSpec`) and feature settings in its ``.json``.
 - ``english_words.txt``: English word statistics for language identification, from the
   permissive English sets only.
 """
@@ -27,22 +31,32 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
 
 from workers.checks.language import HINGLISH_WORDS_PATH
 from workers.checks.normalize import TOKEN_RE, normalize
-from workers.checks.textmodel import N_FEATURES, TextModel, featurize
+from workers.checks.textmodel import N_FEATURES, SCHEME, TextModel, featurize
 
 SEED = 42
 DEFAULT_DATA_DIR = Path("/work/shared/data")
 DEFAULT_OUT_DIR = Path(__file__).parent / "artifacts"
-MODEL_VERSION = "1"
+MODEL_VERSION = "2"
 ENGLISH_MIN_COUNT = 3
 ENGLISH_MAX_WORDS = 8000
 
 
 @dataclass(frozen=True, slots=True)
 class ModelSpec:
-    """One artifact: which training sets, which positive label, regularization strength."""
+    """One artifact: training sets (with per-set sample weights), positive label,
+    regularization, feature settings and how its ``suspect`` thresholds are calibrated.
+
+    ``threshold`` (stored in the artifact) is the lowest out-of-fold probability at which the
+    model's precision reaches ``target_precision`` at an assumed positive share of
+    ``prevalence`` (a news site sees far less spam/abuse than these training sets hold);
+    ``threshold_alone`` is the same for ``target_precision_alone`` — the bar for the model to
+    hold a comment with no rule or lexicon support (the toxicity detector uses it).
+    ``non_commercial`` artifacts are only built with ``--include-nc`` and never committed.
+    """
 
     name: str
     check: str
@@ -51,6 +65,16 @@ class ModelSpec:
     c: float
     licence_note: str
     hide_links: bool = False
+    weights: tuple[float, ...] = ()  # per dataset; empty = all 1.0
+    char_ngrams: tuple[int, int] = (2, 5)
+    char_weight: float = 0.5
+    target_precision: float = 0.9
+    target_precision_alone: float = 0.9
+    prevalence: float = 0.2
+    non_commercial: bool = False
+
+    def weight_of(self, dataset: str) -> float:
+        return self.weights[self.datasets.index(dataset)] if self.weights else 1.0
 
 
 SPECS: tuple[ModelSpec, ...] = (
@@ -59,9 +83,12 @@ SPECS: tuple[ModelSpec, ...] = (
         "spam",
         ("youtube_spam_uci", "sms_spam_uci", "sms_spam_hindi_mt"),
         "spam",
-        32.0,
+        16.0,
         "CC BY 4.0 (UCI) + MIT (Hindi MT); commercial use with attribution",
         hide_links=True,
+        # Comments first: SMS (and its machine translation) is secondary data.
+        weights=(1.0, 0.4, 0.4),
+        target_precision_alone=0.98,
     ),
     ModelSpec(
         "toxicity-linear",
@@ -70,6 +97,13 @@ SPECS: tuple[ModelSpec, ...] = (
         "toxic",
         4.0,
         "MIT (Davidson et al. 2017); commercial use with attribution",
+        # Whole words carry the weight; 4–5-grams at a quarter weight keep misspellings
+        # without letting fragments inside harmless words ("Assam", "assignment") fire.
+        char_ngrams=(4, 5),
+        char_weight=0.25,
+        target_precision_alone=0.95,
+        # TRAC-1 (Facebook comments on Indian news pages) is 23–41 % aggressive.
+        prevalence=0.3,
     ),
     ModelSpec(
         "toxicity-linear-trac",
@@ -77,9 +111,20 @@ SPECS: tuple[ModelSpec, ...] = (
         ("trac1_en", "trac1_hi"),
         "toxic",
         2.0,
-        "TRAC-1 (CC BY-NC-SA 4.0): non-commercial use only, opt-in",
+        "TRAC-1 (CC BY-NC-SA 4.0): non-commercial use only, opt-in; built locally, never committed",
+        # An aggression model for Hinglish/Devanagari spelling variety: char n-grams matter.
+        # TRAC's labels are noisy (OOF precision tops out near 0.6 at useful recall), so the
+        # opt-in model is calibrated to precision 0.6 — a site opts in to catch aggression.
+        char_ngrams=(2, 5),
+        char_weight=0.5,
+        target_precision=0.6,
+        target_precision_alone=0.6,
+        prevalence=0.3,
+        non_commercial=True,
     ),
 )
+MIN_THRESHOLD = 0.5  # calibration may raise the model's bar, never lower it below this
+CV_FOLDS = 5
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -88,13 +133,13 @@ def read_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def feature_matrix(texts: Sequence[str], hide_links: bool = False) -> sparse.csr_matrix:
-    """Hashed raw counts of ``texts`` as a CSR matrix (rows = texts)."""
+def feature_matrix(texts: Sequence[str], spec: ModelSpec) -> sparse.csr_matrix:
+    """Hashed sublinear term frequencies of ``texts`` as a CSR matrix (rows = texts)."""
     indptr = [0]
     indices: list[int] = []
     values: list[float] = []
     for text in texts:
-        counts = featurize(text, hide_links)
+        counts = featurize(text, spec.hide_links, None, spec.char_ngrams, spec.char_weight)
         indices.extend(counts.keys())
         values.extend(counts.values())
         indptr.append(len(indices))
@@ -105,42 +150,105 @@ def feature_matrix(texts: Sequence[str], hide_links: bool = False) -> sparse.csr
 
 
 def tfidf_matrix(counts: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
-    """Sublinear TF × IDF with L2-normalized rows — the same as :func:`textmodel.tfidf`."""
+    """TF × IDF with L2-normalized rows — the same as :func:`textmodel.tfidf`."""
     x = counts.copy().astype(np.float64)
-    x.data = (1.0 + np.log(x.data)) * idf[x.indices]
+    x.data = x.data * idf[x.indices]
     norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     return sparse.csr_matrix(sparse.diags(1.0 / norms) @ x)
 
 
-def fit(spec: ModelSpec, rows: list[dict[str, str]]) -> TextModel:
-    """Train one :class:`TextModel` on ``rows`` (deterministic)."""
-    texts = [r["text"] for r in rows]
-    y = np.array([r["label"] == spec.positive for r in rows], dtype=np.int8)
-    counts = feature_matrix(texts, spec.hide_links)
+def _fit_linear(
+    spec: ModelSpec, counts: sparse.csr_matrix, y: np.ndarray, w: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """IDF from ``counts``, then logistic regression; returns (idf, coef, intercept)."""
     df = np.bincount(counts.indices, minlength=N_FEATURES)
-    idf = np.log((1.0 + len(texts)) / (1.0 + df)) + 1.0
+    idf = np.log((1.0 + counts.shape[0]) / (1.0 + df)) + 1.0
     # Round through float16 now so training sees exactly the weights inference will use.
     idf = idf.astype(np.float16).astype(np.float64)
-    x = tfidf_matrix(counts, idf)
     clf = LogisticRegression(
         C=spec.c, class_weight="balanced", solver="liblinear", max_iter=1000, random_state=SEED
     )
-    clf.fit(x, y)
+    clf.fit(tfidf_matrix(counts, idf), y, sample_weight=w)
+    return idf, clf.coef_.ravel().copy(), float(clf.intercept_[0])
+
+
+def out_of_fold(
+    spec: ModelSpec, counts: sparse.csr_matrix, y: np.ndarray, w: np.ndarray
+) -> np.ndarray:
+    """Probabilities for every training row from a model that did not see it (k-fold)."""
+    folds = StratifiedKFold(n_splits=CV_FOLDS, shuffle=True, random_state=SEED)
+    p = np.zeros(len(y))
+    for train_idx, test_idx in folds.split(np.zeros(len(y)), y):
+        idf, coef, bias = _fit_linear(spec, counts[train_idx], y[train_idx], w[train_idx])
+        z = tfidf_matrix(counts[test_idx], idf) @ coef + bias
+        p[test_idx] = 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+    return p
+
+
+def calibrate(
+    p: np.ndarray, y: np.ndarray, w: np.ndarray, target: float, prevalence: float
+) -> dict[str, float]:
+    """The lowest threshold (≥ :data:`MIN_THRESHOLD`) whose precision reaches ``target`` when
+    positives make up ``prevalence`` of comments, with the recall and FPR there (weighted)."""
+    pos_total = float(w[y == 1].sum())
+    neg_total = float(w[y == 0].sum())
+    best = {"threshold": 1.0, "precision": 1.0, "recall": 0.0, "fpr": 0.0}
+    for t in np.unique(np.round(p, 3))[::-1]:
+        if t < MIN_THRESHOLD:
+            break
+        hit = p >= t
+        tpr = float(w[hit & (y == 1)].sum()) / pos_total
+        fpr = float(w[hit & (y == 0)].sum()) / neg_total
+        if tpr == 0.0:
+            continue
+        precision = prevalence * tpr / (prevalence * tpr + (1.0 - prevalence) * fpr)
+        if precision < target:
+            break
+        best = {"threshold": float(t), "precision": precision, "recall": tpr, "fpr": fpr}
+    return {k: round(v, 4) for k, v in best.items()}
+
+
+def fit(spec: ModelSpec, rows: list[dict[str, str]]) -> TextModel:
+    """Train one :class:`TextModel` on ``rows`` (deterministic), with calibrated thresholds.
+
+    Rows carry their dataset in ``_dataset`` (for the per-set sample weight) when known.
+    """
+    texts = [r["text"] for r in rows]
+    y = np.array([r["label"] == spec.positive for r in rows], dtype=np.int8)
+    w = np.array([spec.weight_of(r["_dataset"]) if "_dataset" in r else 1.0 for r in rows])
+    counts = feature_matrix(texts, spec)
+    oof = out_of_fold(spec, counts, y, w)
+    cal = calibrate(oof, y, w, spec.target_precision, spec.prevalence)
+    cal_alone = calibrate(oof, y, w, spec.target_precision_alone, spec.prevalence)
+    idf, coef, bias = _fit_linear(spec, counts, y, w)
     meta = {
         "check": spec.check,
         "datasets": list(spec.datasets),
+        "dataset_weights": [spec.weight_of(d) for d in spec.datasets],
         "licence": spec.licence_note,
+        "non_commercial": spec.non_commercial,
         "train_rows": len(rows),
         "positive_share": round(float(y.mean()), 4),
         "C": spec.c,
         "features": N_FEATURES,
+        "features_scheme": SCHEME,
+        "char_ngrams": list(spec.char_ngrams),
+        "char_weight": spec.char_weight,
         "seed": SEED,
         "hide_links": spec.hide_links,
+        "threshold": max(MIN_THRESHOLD, cal["threshold"]),
+        "threshold_alone": max(MIN_THRESHOLD, cal_alone["threshold"], cal["threshold"]),
+        "calibration": {
+            "method": f"{CV_FOLDS}-fold out-of-fold predictions on train",
+            "prevalence": spec.prevalence,
+            "target_precision": spec.target_precision,
+            "target_precision_alone": spec.target_precision_alone,
+            "at_threshold": cal,
+            "at_threshold_alone": cal_alone,
+        },
     }
-    return TextModel(
-        spec.name, MODEL_VERSION, clf.coef_.ravel().copy(), idf, float(clf.intercept_[0]), meta
-    )
+    return TextModel(spec.name, MODEL_VERSION, coef, idf, bias, meta)
 
 
 def build_english_words(data_dir: Path) -> list[str]:
@@ -163,10 +271,30 @@ def build_english_words(data_dir: Path) -> list[str]:
     return sorted(ranked[:ENGLISH_MAX_WORDS])
 
 
-def train_all(data_dir: Path, out_dir: Path) -> dict[str, dict[str, object]]:
+def training_rows(data_dir: Path, spec: ModelSpec) -> list[dict[str, str]]:
+    """The ``train.csv`` rows of ``spec``'s datasets, each tagged with ``_dataset``."""
+    return [
+        {**r, "_dataset": name}
+        for name in spec.datasets
+        for r in read_rows(data_dir / name / "train.csv")
+    ]
+
+
+def build(spec: ModelSpec, data_dir: Path, out_dir: Path) -> TextModel:
+    """Train ``spec`` on ``data_dir`` and write its artifact into ``out_dir``."""
+    model = fit(spec, training_rows(data_dir, spec))
+    model.save(out_dir)
+    return model
+
+
+def train_all(
+    data_dir: Path, out_dir: Path, include_nc: bool = False
+) -> dict[str, dict[str, object]]:
     """Rebuild every artifact in ``out_dir`` from ``data_dir``; returns each artifact's metadata.
 
-    Idempotent: running it twice on the same data writes identical files.
+    Artifacts trained on non-commercial data (``toxicity-linear-trac``) are built only with
+    ``include_nc`` — locally, on demand; ``artifacts/.gitignore`` keeps them out of the
+    repository. Idempotent: running it twice on the same data writes identical files.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     words = build_english_words(data_dir)
@@ -178,20 +306,25 @@ def train_all(data_dir: Path, out_dir: Path) -> dict[str, dict[str, object]]:
         }
     }
     for spec in SPECS:
-        rows = [r for name in spec.datasets for r in read_rows(data_dir / name / "train.csv")]
-        model = fit(spec, rows)
-        model.save(out_dir)
-        summary[spec.name] = model.meta
+        if spec.non_commercial and not include_nc:
+            continue
+        summary[spec.name] = build(spec, data_dir, out_dir).meta
     return summary
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """CLI: ``python -m workers.checks.training [--data DIR] [--out DIR]``."""
+    """CLI: ``python -m workers.checks.training [--data DIR] [--out DIR] [--include-nc]``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT_DIR)
+    parser.add_argument(
+        "--include-nc",
+        action="store_true",
+        help="also build the opt-in TRAC-1 (CC BY-NC-SA 4.0) toxicity model; never commit it",
+    )
     args = parser.parse_args(argv)
-    print(json.dumps(train_all(args.data, args.out), indent=2, ensure_ascii=False))
+    summary = train_all(args.data, args.out, include_nc=args.include_nc)
+    print(json.dumps(summary, indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":
