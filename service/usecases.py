@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from service.db.engine import make_engine, make_session_factory
 from service.db.models import (
@@ -438,29 +439,54 @@ def start_check(svc: Services, comment_id: str, check: str) -> CheckWork | None:
     is a normal ``None``. The delivery is counted *before* the detector runs, so a check that
     kills its worker is bounded (see :func:`is_over_attempt_limit`).
     """
+    # Count the delivery only while the job is unfinished and the comment still pending
+    # (SQLite's RETURNING cannot read a joined table, hence EXISTS and a second SELECT).
+    pending = (
+        select(Comment.id)
+        .where(Comment.id == comment_id, Comment.status == Status.PENDING.value)
+        .exists()
+    )
+    counted = (
+        update(CheckJob)
+        .where(
+            CheckJob.comment_id == comment_id,
+            CheckJob.check == check,
+            CheckJob.completed_at.is_(None),
+            pending,
+        )
+        .values(attempt_count=CheckJob.attempt_count + 1)
+        .returning(CheckJob.attempt_count)
+        .execution_options(synchronize_session=False)
+    )
     with svc.unit_of_work() as s:
-        job = s.scalar(
-            select(CheckJob).where(CheckJob.comment_id == comment_id, CheckJob.check == check)
-        )
-        if job is None or job.completed_at is not None:
+        attempt = s.scalar(counted)
+        if attempt is None:
             return None
-        comment = s.get(Comment, comment_id)
-        if comment is None or comment.status != Status.PENDING.value:
-            return None
-        job.attempt_count += 1
-        return CheckWork(
-            comment_id=comment.id,
-            check=check,
-            text=comment.text,
-            author_name=comment.author_name,
-            author_url=comment.author_url,
-            lang_hint=comment.lang_hint,
-            is_honeypot_filled=comment.is_honeypot_filled,
-            seconds_to_submit=comment.seconds_to_submit,
-            user_agent=comment.user_agent,
-            referrer=comment.referrer,
-            attempt=job.attempt_count,
-        )
+        row = s.execute(
+            select(
+                Comment.text,
+                Comment.author_name,
+                Comment.author_url,
+                Comment.lang_hint,
+                Comment.is_honeypot_filled,
+                Comment.seconds_to_submit,
+                Comment.user_agent,
+                Comment.referrer,
+            ).where(Comment.id == comment_id)
+        ).one()
+    return CheckWork(
+        comment_id=comment_id,
+        check=check,
+        text=row.text,
+        author_name=row.author_name,
+        author_url=row.author_url,
+        lang_hint=row.lang_hint,
+        is_honeypot_filled=bool(row.is_honeypot_filled),
+        seconds_to_submit=row.seconds_to_submit,
+        user_agent=row.user_agent,
+        referrer=row.referrer,
+        attempt=attempt,
+    )
 
 
 def is_over_attempt_limit(svc: Services, work: CheckWork) -> bool:
@@ -485,29 +511,38 @@ def record_check(svc: Services, comment_id: str, check: str, record: CheckRecord
         comment = s.scalar(select(Comment).where(Comment.id == comment_id).with_for_update())
         if comment is None:
             return Recorded(False, None)
-        existing = s.scalar(
-            select(CheckResultRow.id).where(
-                CheckResultRow.comment_id == comment_id, CheckResultRow.check == check
+        # Every check the comment needs, with its result where there is one: one query serves
+        # both the idempotency test and the decision below.
+        pairs = s.execute(
+            select(CheckJob.check, CheckResultRow)
+            .outerjoin(
+                CheckResultRow,
+                and_(
+                    CheckResultRow.comment_id == CheckJob.comment_id,
+                    CheckResultRow.check == CheckJob.check,
+                ),
             )
-        )
-        is_new = existing is None
+            .where(CheckJob.comment_id == comment_id)
+        ).all()
+        required = tuple(job_check for job_check, _ in pairs)
+        results = {row.check: row for _, row in pairs if row is not None}
+        is_new = check not in results
         now = utcnow()
         if is_new:
-            s.add(
-                CheckResultRow(
-                    comment_id=comment_id,
-                    check=check,
-                    score=record.score,
-                    verdict=record.verdict,
-                    reasons=list(record.reasons),
-                    evidence=list(record.evidence),
-                    signals=dict(record.signals),
-                    model=record.model,
-                    lang=record.lang,
-                    duration_ms=record.duration_ms,
-                    created_at=now,
-                )
+            results[check] = CheckResultRow(
+                comment_id=comment_id,
+                check=check,
+                score=record.score,
+                verdict=record.verdict,
+                reasons=list(record.reasons),
+                evidence=list(record.evidence),
+                signals=dict(record.signals),
+                model=record.model,
+                lang=record.lang,
+                duration_ms=record.duration_ms,
+                created_at=now,
             )
+            s.add(results[check])
             if comment.lang is None and record.lang:
                 comment.lang = record.lang
         s.execute(
@@ -520,18 +555,21 @@ def record_check(svc: Services, comment_id: str, check: str, record: CheckRecord
             .values(completed_at=now)
         )
         s.flush()
-        decided = _decide_if_complete(svc, s, comment, now)
+        decided = _decide_if_complete(svc, s, comment, now, required, list(results.values()))
     send_after_commit(svc, s)  # the decision's webhook event, once it is committed
     return Recorded(is_new, decided)
 
 
 def _decide_if_complete(
-    svc: Services, s: Session, comment: Comment, now: datetime
+    svc: Services,
+    s: Session,
+    comment: Comment,
+    now: datetime,
+    required: tuple[str, ...],
+    rows: Sequence[CheckResultRow],
 ) -> Status | None:
     if comment.status != Status.PENDING.value:
         return None
-    required = tuple(s.scalars(select(CheckJob.check).where(CheckJob.comment_id == comment.id)))
-    rows = s.scalars(select(CheckResultRow).where(CheckResultRow.comment_id == comment.id)).all()
     outcomes = {
         row.check: CheckOutcome(
             check=row.check,
@@ -641,7 +679,10 @@ def transition(
             created_at=now,
         )
     )
-    s.refresh(comment)
+    # Mirror the guarded UPDATE on the loaded object without another round trip (and
+    # without marking it dirty: the row is already written).
+    for name, value in values.items():
+        set_committed_value(comment, name, value)
     add_delivery(s, comment, target, now)
     return True
 
