@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
@@ -62,6 +62,7 @@ class Services:
     sessions: sessionmaker[Session]
     vault: Vault
     producer: TaskProducer
+    read_engine: Engine | None = None
     # api-key hash → (expires at, site): see authenticate_site.
     site_cache: dict[str, tuple[float, SiteRef]] = field(default_factory=dict)
 
@@ -71,9 +72,17 @@ class Services:
         with self.sessions() as session, session.begin():
             yield session
 
+    @contextmanager
+    def read_connection(self) -> Iterator[Connection]:
+        """A connection for single-statement reads (autocommit on PostgreSQL)."""
+        with (self.read_engine or self.engine).connect() as conn:
+            yield conn
+
     def close(self) -> None:
         self.producer.close()
         self.engine.dispose()
+        if self.read_engine is not None:
+            self.read_engine.dispose()
 
 
 def build_services(settings: Settings) -> Services:
@@ -82,9 +91,20 @@ def build_services(settings: Settings) -> Services:
         pool_size=settings.db_pool_size,
         pool_recycle=settings.db_pool_recycle_seconds,
     )
+    read_engine = (
+        make_engine(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            pool_recycle=settings.db_pool_recycle_seconds,
+            autocommit=True,
+        )
+        if engine.dialect.name == "postgresql"
+        else None
+    )
     return Services(
         settings=settings,
         engine=engine,
+        read_engine=read_engine,
         sessions=make_session_factory(engine),
         vault=Vault(
             settings.email_keys.get_secret_value() if settings.email_keys else None,
@@ -809,30 +829,64 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
 def list_thread(
     svc: Services, site_slug: str, thread_id: str, limit: int, cursor: str | None
 ) -> ThreadPage:
-    """Published comments of a thread, oldest first, keyset-paginated."""
+    """Published comments of a thread, oldest first, keyset-paginated.
+
+    The hot read path: one Core query (no ORM objects) joined on the site's slug; the site
+    is looked up on its own only when the page is empty, to tell 404 from an empty thread.
+    """
     after = _decode_cursor(cursor) if cursor else None
-    with svc.sessions() as s:
-        site_id = s.scalar(select(Site.id).where(Site.slug == site_slug))
-        if site_id is None:
-            raise NotFound()
-        query = select(Comment).where(
-            Comment.site_id == site_id,
+    query = (
+        select(*_VIEW_COLUMNS)
+        .join(Site, Site.id == Comment.site_id)
+        .where(
+            Site.slug == site_slug,
             Comment.thread_id == thread_id,
             Comment.status == Status.PUBLISHED.value,
         )
-        if after is not None:
-            query = query.where(
-                or_(
-                    Comment.created_at > after[0],
-                    and_(Comment.created_at == after[0], Comment.id > after[1]),
-                )
+    )
+    if after is not None:
+        query = query.where(
+            or_(
+                Comment.created_at > after[0],
+                and_(Comment.created_at == after[0], Comment.id > after[1]),
             )
-        rows = s.scalars(query.order_by(Comment.created_at, Comment.id).limit(limit + 1)).all()
-    items = [_view(c) for c in rows[:limit]]
+        )
+    with svc.read_connection() as conn:
+        rows = conn.execute(query.order_by(Comment.created_at, Comment.id).limit(limit + 1)).all()
+        if not rows and conn.scalar(select(Site.id).where(Site.slug == site_slug)) is None:
+            raise NotFound()
+    items = [
+        CommentView(
+            id=r.id,
+            thread_id=r.thread_id,
+            parent_id=r.parent_id,
+            status=r.status,
+            author_name=r.author_name,
+            author_url=r.author_url,
+            text=r.text,
+            created_at=r.created_at,
+            published_at=r.published_at,
+            reasons=(),
+        )
+        for r in rows[:limit]
+    ]
     next_cursor = (
         _encode_cursor(items[-1].created_at, items[-1].id) if len(rows) > limit and items else None
     )
     return ThreadPage(items, next_cursor)
+
+
+_VIEW_COLUMNS = (
+    Comment.id,
+    Comment.thread_id,
+    Comment.parent_id,
+    Comment.status,
+    Comment.author_name,
+    Comment.author_url,
+    Comment.text,
+    Comment.created_at,
+    Comment.published_at,
+)
 
 
 # --- health -------------------------------------------------------------------------------------

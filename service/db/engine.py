@@ -9,7 +9,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def make_engine(database_url: str, *, pool_size: int = 5, pool_recycle: int = 1800) -> Engine:
+def make_engine(
+    database_url: str, *, pool_size: int = 5, pool_recycle: int = 1800, autocommit: bool = False
+) -> Engine:
+    """``autocommit=True`` (PostgreSQL only) gives a separate pool for single-statement reads:
+    no BEGIN/ROLLBACK round trips. SQLite ignores it (its writers are serialized anyway)."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(database_url)
@@ -22,6 +26,7 @@ def make_engine(database_url: str, *, pool_size: int = 5, pool_recycle: int = 18
         pool_pre_ping=True,
         pool_timeout=5,
         connect_args={"connect_timeout": 5},
+        isolation_level="AUTOCOMMIT" if autocommit else "READ COMMITTED",
     )
 
 
