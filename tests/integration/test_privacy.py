@@ -91,3 +91,26 @@ def test_email_appears_nowhere_in_clear(
         for needle in needles:
             assert needle not in text
         assert ip not in text
+
+
+def test_email_never_in_metrics_labels(
+    settings: Settings, site: tuple[SiteRef, str], services: Services
+) -> None:
+    """Metric labels are outcomes and check names only: scrape after every kind of answer."""
+    local = f"metrics.{uuid.uuid4().hex}"
+    email = f"{local}@example.com"
+    client = create_app(services=services).test_client()
+    body = comment_body(author_email=email, client_ip="203.0.113.201")
+    codes = [client.post("/v1/comments", json=body, headers=auth(site[1])).status_code]
+    codes.append(client.post("/v1/comments", json=body, headers=auth(site[1])).status_code)
+    bad = dict(body, author_email=email + ">")
+    codes.append(client.post("/v1/comments", json=bad, headers=auth(site[1])).status_code)
+    erased = client.post(
+        "/v1/privacy/erasure", json={"author_email": email}, headers=auth(site[1])
+    )
+    assert codes[0] == 202 and erased.status_code == 200
+    scraped = client.get("/metrics").get_data(as_text=True)
+    assert "commentmod_submissions" in scraped
+    for needle in (email, local, "203.0.113.201"):
+        assert needle not in scraped
+        assert needle not in erased.get_data(as_text=True)

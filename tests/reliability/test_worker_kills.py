@@ -1,0 +1,198 @@
+"""Workers SIGKILLed mid-check, and a check that kills its worker every time.
+
+Both brokers: a private redis-server (acks_late + visibility timeout) and the embedded
+SQLAlchemy transport (which forgets a message once delivered, so the outbox relay brings it
+back). The spam check sleeps 4 s (a detector plugin) so the test can kill it mid-flight;
+the delivery counter (``check_jobs.attempt_count``, written before the detector runs) says
+when it is running.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from service.db.models import CheckJob
+from service.settings import Settings
+from service.usecases import Services, build_services, create_site
+from tests.reliability import plugins
+from tests.reliability.conftest import body, fault_settings, live_server, pipeline_counts, record
+from tests.reliability.servers import RedisServer, Scheduler, Worker, wait_for
+from tests.support.backends import Backend
+
+SLOW_SECONDS = 4.0
+
+
+def _broker(kind: str, tmp: Path) -> str:
+    if kind == "redis":
+        return RedisServer(tmp / "redis").start().url()
+    return f"sqla+sqlite:///{tmp / 'broker.db'}"
+
+
+def _attempts(svc: Services, comment_id: str, check: str) -> int:
+    with svc.sessions() as s:
+        job = s.scalar(
+            select(CheckJob).where(CheckJob.comment_id == comment_id, CheckJob.check == check)
+        )
+        return 0 if job is None else job.attempt_count
+
+
+def _submit(url: str, key: str) -> str:
+    r = requests.post(
+        f"{url}/v1/comments", json=body(), headers={"Authorization": f"Bearer {key}"}, timeout=10
+    )
+    assert r.status_code == 202, r.text
+    return str(r.json()["id"])
+
+
+def _decided(svc: Services, comment_id: str, timeout: float) -> tuple[dict[str, Any], float]:
+    started = time.monotonic()
+    wait_for(
+        lambda: pipeline_counts(svc, [comment_id])[comment_id]["status"] != "pending",
+        timeout,
+        "the comment decided",
+        interval=0.2,
+    )
+    return pipeline_counts(svc, [comment_id])[comment_id], time.monotonic() - started
+
+
+@pytest.mark.parametrize("broker", ["redis", "embedded"])
+def test_child_then_whole_worker_sigkilled_mid_check(
+    broker: str, backend: Backend, settings: Settings, tmp_path: Path
+) -> None:
+    s = fault_settings(
+        settings,
+        tmp_path,
+        broker_url=_broker(broker, tmp_path),
+        detector_plugins=plugins.SLOW_SPAM,
+        # Redis: no relay re-send before the broker's own redelivery (visibility timeout),
+        # so what is measured is kombu's restore. Embedded: the relay is the only way back.
+        relay_grace_seconds=60.0 if broker == "redis" else 6.0,
+        relay_stale_seconds=60.0 if broker == "redis" else 6.0,
+    )
+    slow = {plugins.SLOW_SECONDS_ENV: str(SLOW_SECONDS)}
+    worker = Worker(s, tmp_path / "worker-1.log", concurrency=1, extra_env=slow).wait_ready()
+    Scheduler(s, tmp_path / "scheduler.log")
+    svc = build_services(s)
+    _, key = create_site(svc, f"rel-kill-{broker}-{time.time_ns()}")
+    try:
+        with live_server(svc) as url:
+            # 1. One pool process dies mid-check: the main process re-queues the message.
+            first = _submit(url, key)
+            wait_for(lambda: _attempts(svc, first, "spam") >= 1, 30, "spam check started")
+            children = worker.children()
+            assert len(children) == 1
+            os.kill(children[0].pid, signal.SIGKILL)
+            child_counts, child_recovery = _decided(svc, first, 60)
+            child_attempts = _attempts(svc, first, "spam")
+
+            # 2. The whole worker (main process and pool) dies mid-check; a new one starts.
+            second = _submit(url, key)
+            wait_for(lambda: _attempts(svc, second, "spam") >= 1, 30, "spam check started")
+            killed_at = time.monotonic()
+            worker.kill()
+            Worker(s, tmp_path / "worker-2.log", concurrency=1, extra_env=slow).wait_ready()
+            worker_counts, _ = _decided(svc, second, 90)
+            worker_recovery = time.monotonic() - killed_at
+            worker_attempts = _attempts(svc, second, "spam")
+    finally:
+        svc.close()
+    bound = (
+        (
+            s.broker_visibility_timeout_seconds + s.broker_restore_interval_seconds
+            if broker == "redis"
+            else s.relay_stale_seconds + s.relay_interval_seconds
+        )
+        + SLOW_SECONDS
+        + 15
+    )  # + worker restart and slack
+    # The pool notices a dead child at once, or at the latest when the job's hard time limit
+    # expires (seen on the embedded transport); then the re-queued check runs again.
+    child_bound = s.task_time_limit_seconds + SLOW_SECONDS + 10
+    record(
+        f"worker SIGKILL mid-check ({broker} broker)",
+        backend,
+        child_killed={
+            "deliveries": child_attempts,
+            "results": child_counts["results"],
+            "decisions": child_counts["decisions"],
+            "publications": child_counts["publications"],
+            "recovery_seconds": round(child_recovery, 1),
+            "bound_seconds": child_bound,
+        },
+        worker_killed={
+            "deliveries": worker_attempts,
+            "results": worker_counts["results"],
+            "decisions": worker_counts["decisions"],
+            "publications": worker_counts["publications"],
+            "recovery_seconds": round(worker_recovery, 1),
+            "bound_seconds": bound,
+        },
+    )
+    for counts in (child_counts, worker_counts):
+        assert counts["status"] == "published"
+        assert counts["results"] == {"spam": 1, "toxicity": 1}
+        assert counts["decisions"] == 1 and counts["publications"] == 1
+    assert child_attempts >= 2 and worker_attempts >= 2  # the check ran again
+    assert child_recovery < child_bound
+    assert worker_recovery < bound
+
+
+@pytest.mark.parametrize("broker", ["redis", "embedded"])
+def test_check_that_kills_its_worker_every_time_is_bounded_then_held(
+    broker: str, backend: Backend, settings: Settings, tmp_path: Path
+) -> None:
+    s = fault_settings(
+        settings,
+        tmp_path,
+        broker_url=_broker(broker, tmp_path),
+        detector_plugins=plugins.CRASHING_TOXICITY,
+        check_max_retries=1,
+        relay_max_sends=1,
+    )
+    limit = s.check_max_retries + s.relay_max_sends + 2  # usecases.is_over_attempt_limit
+    worker = Worker(s, tmp_path / "worker.log", concurrency=1).wait_ready()
+    Scheduler(s, tmp_path / "scheduler.log")
+    svc = build_services(s)
+    _, key = create_site(svc, f"rel-crash-{broker}-{time.time_ns()}")
+    try:
+        with live_server(svc) as url:
+            started = time.monotonic()
+            comment_id = _submit(url, key)
+            counts, _ = _decided(svc, comment_id, 120)
+            elapsed = time.monotonic() - started
+            time.sleep(3)  # any delivery still in flight must change nothing
+            counts = pipeline_counts(svc, [comment_id])[comment_id]
+            deliveries = _attempts(svc, comment_id, "toxicity")
+            r = requests.get(
+                f"{url}/v1/comments/{comment_id}",
+                headers={"Authorization": f"Bearer {key}"},
+                timeout=10,
+            )
+    finally:
+        svc.close()
+    crashes = worker.log().count("exited with 'signal 9 (SIGKILL)'")
+    record(
+        f"check kills its worker every time ({broker} broker)",
+        backend,
+        deliveries=deliveries,
+        delivery_limit=limit,
+        pool_processes_killed=crashes,
+        status=counts["status"],
+        reasons=r.json()["reasons"],
+        publications=counts["publications"],
+        seconds_to_held=round(elapsed, 1),
+    )
+    assert counts["status"] == "held"
+    assert r.json()["reasons"] == ["check_unavailable"]
+    assert counts["publications"] == 0 and counts["decisions"] == 1
+    assert counts["results"] == {"spam": 1, "toxicity": 1}
+    assert 2 <= deliveries <= limit
+    assert crashes >= 1
