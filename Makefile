@@ -53,8 +53,9 @@ evaluate: $(STAMP) ## evaluate the detectors on the dev splits (see docs/models.
 	$(BIN)/commentmod evaluate --check spam $(DATA)/youtube_spam_uci/dev.csv
 	$(BIN)/commentmod evaluate --check toxicity $(DATA)/trac1_hi/dev.csv
 
-bench: $(STAMP) ## run the benchmarks (see docs/benchmarks.md)
+bench: $(STAMP) ## run the benchmarks (needs wrk and a local PostgreSQL; see docs/benchmarks.md)
 	$(BIN)/python bench/bench_detectors.py
+	$(BIN)/python bench/run.py
 
 clean: ## remove the virtualenv and local state
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
