@@ -96,7 +96,10 @@ def main() -> None:
                     fn(x)
             per = (time.perf_counter() - started) / len(ids) * 1000
             print(f"\n=== {label}: {per:.2f} ms per comment (profiled) ===")
-            print("SQL statements per comment:", {k: round(v / len(ids), 1) for k, v in statements.items()})
+            print(
+                "SQL statements per comment:",
+                {k: round(v / len(ids), 1) for k, v in statements.items()},
+            )
             print(profiler.output_text(unicode=True, color=False, show_all=False))
         svc.close()
     finally:
