@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 
 from service.db.models import Comment, Site, WebhookDelivery
 from service.domain.privacy import new_token
+from service.domain.sanitize import safe_html, safe_text, safe_url
 from service.domain.statuses import Status
 from service.queue import WEBHOOK_TASK
 
@@ -114,7 +115,9 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def public_comment(comment: Comment, site_slug: str) -> dict[str, Any]:
-    """The comment as its site may see it. Allow-listed: never email, IP or user agent."""
+    """The comment as its site may see it. Allow-listed: never email, IP or user agent; text,
+    name and URL made HTML-safe exactly as on the public read paths (service.domain.sanitize),
+    since sites paste webhook payloads straight into pages."""
     return {
         "id": comment.id,
         "site": site_slug,
@@ -122,9 +125,9 @@ def public_comment(comment: Comment, site_slug: str) -> dict[str, Any]:
         "parent_id": comment.parent_id,
         "status": comment.status,
         "reasons": list(comment.reasons or ()),
-        "author_name": comment.author_name,
-        "author_url": comment.author_url,
-        "text": comment.text,
+        "author_name": safe_text(comment.author_name),
+        "author_url": safe_url(comment.author_url),
+        "text": safe_html(comment.text),
         "created_at": _iso(comment.created_at),
         "published_at": _iso(comment.published_at),
     }

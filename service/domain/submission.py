@@ -34,6 +34,8 @@ _TEXT_FORBIDDEN = regex.compile(r"[\p{Cs}\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # Bidi embeddings/overrides/isolates can make a name display as something else. Zero-width
 # joiners (ZWJ/ZWNJ) stay: Devanagari spelling needs them.
 _BIDI_CONTROL = regex.compile(r"[\u202a-\u202e\u2066-\u2069]")
+# Something a reader can see: not white space, not a format character (ZWJ, ZWSP, bidi…).
+_VISIBLE = regex.compile(r"[^\p{Z}\p{Cf}\s]")
 _LANG_TAG = regex.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")
 
 MAX_EMAIL_CHARS = 254
@@ -120,7 +122,7 @@ class CommentSubmission(BaseModel):
     @classmethod
     def _author_name(cls, value: str) -> str:
         value = unicodedata.normalize("NFC", value.strip())
-        if not value:
+        if not _VISIBLE.search(value):  # empty, or only zero-width / format characters
             raise _error("blank")
         if len(value) > 245:
             raise _error("too_long")
@@ -145,7 +147,7 @@ class CommentSubmission(BaseModel):
     def _text(cls, value: str, info: ValidationInfo) -> str:
         max_chars = int((info.context or {}).get("max_text_chars", 10_000))
         value = unicodedata.normalize("NFC", value)
-        if not value.strip():
+        if not _VISIBLE.search(value):
             raise _error("blank")
         if len(value) > max_chars:
             raise _error("too_long")

@@ -105,3 +105,9 @@ def test_duplicate_fingerprint_ignores_case_and_spacing() -> None:
     b = parse_submission(valid(text="great article"), max_text_chars=100)
     c = parse_submission(valid(text="great articles"), max_text_chars=100)
     assert a.text_fingerprint() == b.text_fingerprint() != c.text_fingerprint()
+
+
+@pytest.mark.parametrize("invisible", ["\u200b\u200d", "\u2060 \u200c", "\u00a0\u3000"])
+def test_invisible_only_name_or_text_is_blank(invisible: str) -> None:
+    assert errors(valid(author_name=invisible)) == {"author_name": "blank"}
+    assert errors(valid(text=invisible)) == {"text": "blank"}
