@@ -34,7 +34,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
 from service.db.engine import make_engine, make_session_factory
@@ -59,6 +59,9 @@ from service.webhooks import add_delivery, send_after_commit
 log = logging.getLogger(__name__)
 
 SYSTEM_ACTOR = "system"
+# See claim_checks: a worker takes never-delivered jobs waiting this long along with its own.
+CLAIM_AFTER_SECONDS = 1.0
+CLAIM_BATCH = 50
 # Core tables for the batch statements of the worker's hot path (no unit of work).
 _COMMENTS = cast(Table, Comment.__table__)
 _RESULTS = cast(Table, CheckResultRow.__table__)
@@ -511,21 +514,26 @@ def start_checks(svc: Services, comment_ids: Sequence[str], check: str) -> list[
         attempts: dict[str, int] = {row[0]: row[1] for row in s.execute(counted)}
         if not attempts:
             return []
-        rows = s.execute(
-            select(
-                Comment.id,
-                Comment.text,
-                Comment.author_name,
-                Comment.author_url,
-                Comment.lang_hint,
-                Comment.is_honeypot_filled,
-                Comment.seconds_to_submit,
-                Comment.user_agent,
-                Comment.referrer,
-            )
-            .where(Comment.id.in_(sorted(attempts)))
-            .order_by(Comment.id)
-        ).all()
+        return _works(s, check, attempts)
+
+
+def _works(s: Session, check: str, attempts: dict[str, int]) -> list[CheckWork]:
+    """The comments' columns a detector needs (one SELECT), as work sorted by id."""
+    rows = s.execute(
+        select(
+            Comment.id,
+            Comment.text,
+            Comment.author_name,
+            Comment.author_url,
+            Comment.lang_hint,
+            Comment.is_honeypot_filled,
+            Comment.seconds_to_submit,
+            Comment.user_agent,
+            Comment.referrer,
+        )
+        .where(Comment.id.in_(sorted(attempts)))
+        .order_by(Comment.id)
+    ).all()
     return [
         CheckWork(
             comment_id=row.id,
@@ -542,6 +550,52 @@ def start_checks(svc: Services, comment_ids: Sequence[str], check: str) -> list[
         )
         for row in rows
     ]
+
+
+def claim_checks(
+    svc: Services, check: str, limit: int, exclude: Sequence[str] = ()
+) -> list[CheckWork]:
+    """Take up to ``limit`` jobs of ``check`` from the backlog, so that a queue of one-id
+    messages drains in batches.
+
+    Only never-delivered jobs (``attempt_count = 0``) of pending comments that have waited at
+    least ``CLAIM_AFTER_SECONDS`` are taken, newest first (their own messages are furthest
+    back in the queue, and find them done), skipping rows another worker holds. A claim is a
+    counted delivery like any other, so the crash bound holds, and a job is claimed at most
+    once: if its worker dies, its own message runs it alone.
+    """
+    if limit <= 0:
+        return []
+    jobs = aliased(CheckJob)
+    waiting = (
+        select(jobs.id)
+        .where(
+            jobs.check == check,
+            jobs.completed_at.is_(None),
+            jobs.attempt_count == 0,
+            jobs.created_at <= utcnow() - timedelta(seconds=CLAIM_AFTER_SECONDS),
+            select(Comment.id)
+            .where(Comment.id == jobs.comment_id, Comment.status == Status.PENDING.value)
+            .exists(),
+        )
+        .order_by(jobs.created_at.desc())
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    if exclude:
+        waiting = waiting.where(jobs.comment_id.not_in(list(exclude)))
+    claiming = (
+        update(CheckJob)
+        .where(CheckJob.id.in_(waiting.scalar_subquery()))
+        .values(attempt_count=CheckJob.attempt_count + 1)
+        .returning(CheckJob.comment_id, CheckJob.attempt_count)
+        .execution_options(synchronize_session=False)
+    )
+    with svc.unit_of_work() as s:
+        attempts: dict[str, int] = {row[0]: row[1] for row in s.execute(claiming)}
+        if not attempts:
+            return []
+        return _works(s, check, attempts)
 
 
 def is_over_attempt_limit(svc: Services, work: CheckWork) -> bool:

@@ -14,10 +14,12 @@ from sqlalchemy.exc import OperationalError
 from service.queue import CHECK_TASKS, PURGE_TASK, RELAY_TASK, WEBHOOK_TASK
 from service.settings import Settings
 from service.usecases import (
+    CLAIM_BATCH,
     UNAVAILABLE,
     CheckRecord,
     CheckWork,
     Services,
+    claim_checks,
     is_over_attempt_limit,
     purge_expired_idempotency_keys,
     record_checks,
@@ -121,9 +123,17 @@ def register_tasks(
         except OperationalError as exc:
             # The database is away: try again later; the relay re-sends if retries run out.
             raise retry_later(task, exc) from exc
+        retries = task.request.retries
+        if retries == 0 and all(work.attempt == 1 for work in works):
+            # An undisturbed first delivery also takes never-delivered jobs of the backlog
+            # (see claim_checks), so one-id messages still drain in batches.
+            try:
+                works += claim_checks(svc, check, CLAIM_BATCH - len(works), exclude=ids)
+            except OperationalError as exc:
+                raise retry_later(task, exc) from exc
         if not works:
             return "skipped"
-        retries = task.request.retries
+        message_ids = set(ids)
         records: list[tuple[str, CheckRecord]] = []
         runnable: list[CheckWork] = []
         isolated: list[str] = []
@@ -131,7 +141,8 @@ def register_tasks(
             if is_over_attempt_limit(svc, work):
                 log.warning("check given up after repeated deliveries", extra={"check": check})
                 records.append((work.comment_id, UNAVAILABLE))
-            elif len(works) > 1 and work.attempt > retries + 1:
+            elif len(ids) > 1 and work.comment_id in message_ids and work.attempt > retries + 1:
+                # Delivered before without finishing (its worker died?): run it alone.
                 isolated.append(work.comment_id)
             else:
                 runnable.append(work)
