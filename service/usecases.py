@@ -60,7 +60,7 @@ log = logging.getLogger(__name__)
 
 SYSTEM_ACTOR = "system"
 # See claim_checks: a worker takes never-delivered jobs waiting this long along with its own.
-CLAIM_AFTER_SECONDS = 1.0
+CLAIM_AFTER_SECONDS = 0.2
 CLAIM_BATCH = 50
 # Core tables for the batch statements of the worker's hot path (no unit of work).
 _COMMENTS = cast(Table, Comment.__table__)
