@@ -14,6 +14,8 @@ import argparse
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
+from typing import Any
 
 from pyinstrument import Profiler
 from sqlalchemy import create_engine, event, text
@@ -22,7 +24,14 @@ from service.api import create_app
 from service.db.migrate import upgrade
 from service.domain.privacy import generate_email_key, generate_hash_key
 from service.settings import load_settings
-from service.usecases import build_services, create_site, record_check, start_check
+from service.usecases import (
+    build_services,
+    create_site,
+    record_check,
+    record_checks,
+    start_check,
+    start_checks,
+)
 from workers.tasks import Detectors, run_detector
 
 ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -31,6 +40,7 @@ ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=300)
+    parser.add_argument("--batch", type=int, default=50)
     args = parser.parse_args()
     name = f"commentmod_profile_{uuid.uuid4().hex[:8]}"
     admin = create_engine(ADMIN, isolation_level="AUTOCOMMIT")
@@ -80,19 +90,38 @@ def main() -> None:
                 assert work is not None
                 record_check(svc, comment_id, name_, run_detector(detectors(name_), work))
 
-        for label, fn, inputs in (
-            ("submit (HTTP handler, in-process)", submit, list(range(args.n))),
-            ("checks of one comment (both detectors, 4 transactions)", check, None),
-        ):
+        def check_batch(comment_ids: list[str]) -> None:
+            for name_ in ("spam", "toxicity"):
+                works = start_checks(svc, comment_ids, name_)
+                assert len(works) == len(comment_ids)
+                record_checks(
+                    svc, name_, [(w.comment_id, run_detector(detectors(name_), w)) for w in works]
+                )
+
+        def batches(ids: list[str]) -> list[list[str]]:
+            return [ids[i : i + args.batch] for i in range(0, len(ids), args.batch)]
+
+        paths: list[tuple[str, Callable[[Any], None], list[Any] | None, bool]] = [
+            ("submit (HTTP handler, in-process)", submit, list(range(args.n)), False),
+            ("checks of one comment (both detectors, 4 transactions)", check, None, False),
+            (
+                f"checks of a batch of {args.batch} comments (both detectors, 4 transactions)",
+                check_batch,
+                None,
+                True,
+            ),
+        ]
+        for label, fn, inputs, is_batch in paths:
             ids = inputs if inputs is not None else [submit(i) for i in range(args.n)]
             for x in ids[:20]:
-                fn(x)  # warm up
+                fn([x] if is_batch else x)  # warm up
             ids = ids[20:]
+            calls = batches(ids) if is_batch else ids
             statements.clear()
             profiler = Profiler(interval=0.0005)
             started = time.perf_counter()
             with profiler:
-                for x in ids:
+                for x in calls:
                     fn(x)
             per = (time.perf_counter() - started) / len(ids) * 1000
             print(f"\n=== {label}: {per:.2f} ms per comment (profiled) ===")

@@ -100,17 +100,23 @@ class TaskProducer:
 
     PAUSE_AFTER_FAILURE_SECONDS = 5.0
     MAX_BACKLOG = 10_000
+    # Checks already waiting in the backlog are sent together: one message per check with up
+    # to this many comment ids (the worker counts, records and decides them in a batch).
+    MAX_BATCH = 50
 
     def __init__(self, settings: Settings) -> None:
         self._app = Celery("commentmod-producer", set_as_current=False)
         self._app.conf.update(celery_config(settings))
-        self._backlog: queue.Queue[tuple[str, tuple[str, ...]]] = queue.Queue(self.MAX_BACKLOG)
+        # (task name, args, batchable): a batchable item's args are one comment id.
+        self._backlog: queue.Queue[tuple[str, tuple[str, ...], bool]] = queue.Queue(
+            self.MAX_BACKLOG
+        )
         self._thread: threading.Thread | None = None
         self._thread_pid = 0
         self._paused_until = 0.0
         self._lock = threading.Lock()
 
-    def send(self, task_name: str, *args: str) -> bool:
+    def send(self, task_name: str, *args: str | list[str]) -> bool:
         try:
             self._app.send_task(task_name, args=list(args), retry=False)
         except Exception:  # noqa: BLE001 - any broker failure: the relay re-sends later
@@ -121,11 +127,17 @@ class TaskProducer:
     def send_check(self, comment_id: str, check: str) -> bool:
         return self.send(CHECK_TASKS[check], comment_id)
 
+    def send_checks(self, comment_ids: list[str], check: str) -> bool:
+        """One message for a batch of comments (the task also accepts a single id)."""
+        if len(comment_ids) == 1:
+            return self.send_check(comment_ids[0], check)
+        return self.send(CHECK_TASKS[check], list(comment_ids))
+
     def enqueue_check(self, comment_id: str, check: str) -> None:
         """Non-blocking send; the outbox relay covers anything this does not deliver."""
         self._ensure_thread()
         try:
-            self._backlog.put_nowait((CHECK_TASKS[check], (comment_id,)))
+            self._backlog.put_nowait((CHECK_TASKS[check], (comment_id,), True))
         except queue.Full:
             log.warning(
                 "send backlog full; the relay will send", extra={"task": CHECK_TASKS[check]}
@@ -135,7 +147,7 @@ class TaskProducer:
         """Non-blocking send of any task by name (ids only); an outbox relay must cover it."""
         self._ensure_thread()
         try:
-            self._backlog.put_nowait((task_name, args))
+            self._backlog.put_nowait((task_name, args, False))
         except queue.Full:
             log.warning("send backlog full; the relay will send", extra={"task": task_name})
 
@@ -162,12 +174,38 @@ class TaskProducer:
 
     def _drain(self) -> None:
         while True:
-            task_name, args = self._backlog.get()
+            items = [self._backlog.get()]  # wait for the first, then take what is waiting
             try:
-                if time.monotonic() >= self._paused_until and not self.send(task_name, *args):
-                    self._paused_until = time.monotonic() + self.PAUSE_AFTER_FAILURE_SECONDS
+                while len(items) < self.MAX_BATCH:
+                    items.append(self._backlog.get_nowait())
+            except queue.Empty:
+                pass
+            try:
+                self._send_all(items)
             finally:
-                self._backlog.task_done()
+                for _ in items:
+                    self._backlog.task_done()
+
+    def _send_all(self, items: list[tuple[str, tuple[str, ...], bool]]) -> None:
+        """Checks go out as one message per task name (ids in arrival order), the rest one by
+        one. While paused after a failure nothing is sent: the relay covers it."""
+        batches: dict[str, list[str]] = {}
+        messages: list[tuple[str, tuple[str | list[str], ...]]] = []
+        for name, item_args, batchable in items:
+            if batchable:
+                if name not in batches:
+                    batches[name] = []
+                    messages.append((name, (batches[name],)))
+                batches[name].append(item_args[0])
+            else:
+                messages.append((name, item_args))
+        for task_name, args in messages:
+            if time.monotonic() < self._paused_until:
+                return
+            if len(args) == 1 and isinstance(args[0], list) and len(args[0]) == 1:
+                args = (args[0][0],)  # a lone id travels as before
+            if not self.send(task_name, *args):
+                self._paused_until = time.monotonic() + self.PAUSE_AFTER_FAILURE_SECONDS
 
     def ping(self) -> bool:
         """True when the broker accepts a connection (for /readyz)."""

@@ -18,11 +18,23 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, and_, delete, func, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
 from service.db.engine import make_engine, make_session_factory
@@ -47,6 +59,13 @@ from service.webhooks import add_delivery, send_after_commit
 log = logging.getLogger(__name__)
 
 SYSTEM_ACTOR = "system"
+# See claim_checks: a worker takes never-delivered jobs waiting this long along with its own.
+CLAIM_AFTER_SECONDS = 0.2
+CLAIM_BATCH = 50
+# Core tables for the batch statements of the worker's hot path (no unit of work).
+_COMMENTS = cast(Table, Comment.__table__)
+_RESULTS = cast(Table, CheckResultRow.__table__)
+_AUDIT = cast(Table, AuditEvent.__table__)
 SITE_CACHE_MAX = 10_000
 
 
@@ -459,54 +478,124 @@ def start_check(svc: Services, comment_id: str, check: str) -> CheckWork | None:
     is a normal ``None``. The delivery is counted *before* the detector runs, so a check that
     kills its worker is bounded (see :func:`is_over_attempt_limit`).
     """
+    works = start_checks(svc, [comment_id], check)
+    return works[0] if works else None
+
+
+def start_checks(svc: Services, comment_ids: Sequence[str], check: str) -> list[CheckWork]:
+    """:func:`start_check` for a batch: one transaction, two statements whatever its size.
+
+    Returns the work of the ids that still need this check (sorted by id); the others (missing,
+    already recorded, already decided) are simply absent.
+    """
+    ids = sorted(set(comment_ids))
+    if not ids:
+        return []
     # Count the delivery only while the job is unfinished and the comment still pending
     # (SQLite's RETURNING cannot read a joined table, hence EXISTS and a second SELECT).
     pending = (
         select(Comment.id)
-        .where(Comment.id == comment_id, Comment.status == Status.PENDING.value)
+        .where(Comment.id == CheckJob.comment_id, Comment.status == Status.PENDING.value)
         .exists()
     )
     counted = (
         update(CheckJob)
         .where(
-            CheckJob.comment_id == comment_id,
             CheckJob.check == check,
+            CheckJob.comment_id.in_(ids),
             CheckJob.completed_at.is_(None),
             pending,
         )
         .values(attempt_count=CheckJob.attempt_count + 1)
-        .returning(CheckJob.attempt_count)
+        .returning(CheckJob.comment_id, CheckJob.attempt_count)
         .execution_options(synchronize_session=False)
     )
     with svc.unit_of_work() as s:
-        attempt = s.scalar(counted)
-        if attempt is None:
-            return None
-        row = s.execute(
-            select(
-                Comment.text,
-                Comment.author_name,
-                Comment.author_url,
-                Comment.lang_hint,
-                Comment.is_honeypot_filled,
-                Comment.seconds_to_submit,
-                Comment.user_agent,
-                Comment.referrer,
-            ).where(Comment.id == comment_id)
-        ).one()
-    return CheckWork(
-        comment_id=comment_id,
-        check=check,
-        text=row.text,
-        author_name=row.author_name,
-        author_url=row.author_url,
-        lang_hint=row.lang_hint,
-        is_honeypot_filled=bool(row.is_honeypot_filled),
-        seconds_to_submit=row.seconds_to_submit,
-        user_agent=row.user_agent,
-        referrer=row.referrer,
-        attempt=attempt,
+        attempts: dict[str, int] = {row[0]: row[1] for row in s.execute(counted)}
+        if not attempts:
+            return []
+        return _works(s, check, attempts)
+
+
+def _works(s: Session, check: str, attempts: dict[str, int]) -> list[CheckWork]:
+    """The comments' columns a detector needs (one SELECT), as work sorted by id."""
+    rows = s.execute(
+        select(
+            Comment.id,
+            Comment.text,
+            Comment.author_name,
+            Comment.author_url,
+            Comment.lang_hint,
+            Comment.is_honeypot_filled,
+            Comment.seconds_to_submit,
+            Comment.user_agent,
+            Comment.referrer,
+        )
+        .where(Comment.id.in_(sorted(attempts)))
+        .order_by(Comment.id)
+    ).all()
+    return [
+        CheckWork(
+            comment_id=row.id,
+            check=check,
+            text=row.text,
+            author_name=row.author_name,
+            author_url=row.author_url,
+            lang_hint=row.lang_hint,
+            is_honeypot_filled=bool(row.is_honeypot_filled),
+            seconds_to_submit=row.seconds_to_submit,
+            user_agent=row.user_agent,
+            referrer=row.referrer,
+            attempt=attempts[row.id],
+        )
+        for row in rows
+    ]
+
+
+def claim_checks(
+    svc: Services, check: str, limit: int, exclude: Sequence[str] = ()
+) -> list[CheckWork]:
+    """Take up to ``limit`` jobs of ``check`` from the backlog, so that a queue of one-id
+    messages drains in batches.
+
+    Only never-delivered jobs (``attempt_count = 0``) of pending comments that have waited at
+    least ``CLAIM_AFTER_SECONDS`` are taken, newest first (their own messages are furthest
+    back in the queue, and find them done), skipping rows another worker holds. A claim is a
+    counted delivery like any other, so the crash bound holds, and a job is claimed at most
+    once: if its worker dies, its own message runs it alone.
+    """
+    if limit <= 0:
+        return []
+    jobs = aliased(CheckJob)
+    waiting = (
+        select(jobs.id)
+        .where(
+            jobs.check == check,
+            jobs.completed_at.is_(None),
+            jobs.attempt_count == 0,
+            jobs.created_at <= utcnow() - timedelta(seconds=CLAIM_AFTER_SECONDS),
+            select(Comment.id)
+            .where(Comment.id == jobs.comment_id, Comment.status == Status.PENDING.value)
+            .exists(),
+        )
+        .order_by(jobs.created_at.desc())
+        .limit(limit)
+        .with_for_update(skip_locked=True)
     )
+    if exclude:
+        waiting = waiting.where(jobs.comment_id.not_in(list(exclude)))
+    claiming = (
+        update(CheckJob)
+        .where(CheckJob.id.in_(waiting.scalar_subquery()))
+        .values(attempt_count=CheckJob.attempt_count + 1)
+        .returning(CheckJob.comment_id, CheckJob.attempt_count)
+        .execution_options(synchronize_session=False)
+    )
+    with svc.unit_of_work() as s:
+        attempts: dict[str, int] = {row[0]: row[1] for row in s.execute(claiming)}
+        if not attempts:
+            return []
+        return _works(s, check, attempts)
 
 
 def is_over_attempt_limit(svc: Services, work: CheckWork) -> bool:
@@ -526,15 +615,46 @@ def record_check(svc: Services, comment_id: str, check: str, record: CheckRecord
     Idempotent: a second result for the same check is ignored (the first wins), and the
     decision is a guarded update from ``pending``, so a redelivered task never decides twice.
     """
+    return record_checks(svc, check, [(comment_id, record)])[comment_id]
+
+
+def record_checks(
+    svc: Services, check: str, records: Sequence[tuple[str, CheckRecord]]
+) -> dict[str, Recorded]:
+    """:func:`record_check` for a batch of comments (one check), in one transaction.
+
+    The statements do not grow with the batch: lock the comments (by id, so concurrent batches
+    never deadlock), read their jobs and results, insert the new results, complete the jobs,
+    then decide every comment whose checks are all in (see :func:`_decide_batch`). Same
+    idempotency as :func:`record_check`; the first record of an id in ``records`` wins.
+    """
+    by_id: dict[str, CheckRecord] = {}
+    for comment_id, record in records:
+        by_id.setdefault(comment_id, record)
+    report = {comment_id: Recorded(False, None) for comment_id in by_id}
+    if not by_id:
+        return report
+    ids = sorted(by_id)
     with svc.unit_of_work() as s:
         # Serialize the checks of one comment so the last one sees every result.
-        comment = s.scalar(select(Comment).where(Comment.id == comment_id).with_for_update())
-        if comment is None:
-            return Recorded(False, None)
-        # Every check the comment needs, with its result where there is one: one query serves
+        comments = s.scalars(
+            select(Comment).where(Comment.id.in_(ids)).order_by(Comment.id).with_for_update()
+        ).all()
+        if not comments:
+            return report
+        found = [c.id for c in comments]
+        # Every check each comment needs, with its result where there is one: one query serves
         # both the idempotency test and the decision below.
         pairs = s.execute(
-            select(CheckJob.check, CheckResultRow)
+            select(
+                CheckJob.comment_id,
+                CheckJob.check,
+                CheckResultRow.check.label("result_check"),
+                CheckResultRow.verdict,
+                CheckResultRow.reasons,
+                CheckResultRow.signals,
+                CheckResultRow.score,
+            )
             .outerjoin(
                 CheckResultRow,
                 and_(
@@ -542,93 +662,133 @@ def record_check(svc: Services, comment_id: str, check: str, record: CheckRecord
                     CheckResultRow.check == CheckJob.check,
                 ),
             )
-            .where(CheckJob.comment_id == comment_id)
+            .where(CheckJob.comment_id.in_(found))
         ).all()
-        required = tuple(job_check for job_check, _ in pairs)
-        results = {row.check: row for _, row in pairs if row is not None}
-        is_new = check not in results
+        required: dict[str, list[str]] = {comment_id: [] for comment_id in found}
+        outcomes: dict[str, dict[str, CheckOutcome]] = {comment_id: {} for comment_id in found}
+        for row in pairs:
+            required[row.comment_id].append(row.check)
+            if row.result_check is not None:
+                outcomes[row.comment_id][row.result_check] = CheckOutcome(
+                    check=row.result_check,
+                    verdict=row.verdict,
+                    reasons=tuple(row.reasons or ()),
+                    signals=dict(row.signals or {}),
+                    score=row.score,
+                )
         now = utcnow()
-        if is_new:
-            results[check] = CheckResultRow(
-                comment_id=comment_id,
-                check=check,
-                score=record.score,
-                verdict=record.verdict,
-                reasons=list(record.reasons),
-                evidence=list(record.evidence),
-                signals=dict(record.signals),
-                model=record.model,
-                lang=record.lang,
-                duration_ms=record.duration_ms,
-                created_at=now,
+        new_rows: list[dict[str, Any]] = []
+        new_langs: list[dict[str, Any]] = []
+        for comment in comments:
+            if check in outcomes[comment.id]:
+                continue
+            record = by_id[comment.id]
+            report[comment.id] = Recorded(True, None)
+            new_rows.append(
+                {
+                    "comment_id": comment.id,
+                    "check": check,
+                    "score": record.score,
+                    "verdict": record.verdict,
+                    "reasons": list(record.reasons),
+                    "evidence": list(record.evidence),
+                    "signals": dict(record.signals),
+                    "model": record.model,
+                    "lang": record.lang,
+                    "duration_ms": record.duration_ms,
+                    "created_at": now,
+                }
             )
-            s.add(results[check])
+            outcomes[comment.id][check] = CheckOutcome(
+                check=check,
+                verdict=record.verdict,
+                reasons=tuple(record.reasons),
+                signals=dict(record.signals),
+                score=record.score,
+            )
             if comment.lang is None and record.lang:
-                comment.lang = record.lang
+                new_langs.append({"b_id": comment.id, "lang": record.lang})
+                set_committed_value(comment, "lang", record.lang)
+        if new_rows:
+            s.execute(insert(_RESULTS), new_rows)
+        if new_langs:
+            table = _COMMENTS
+            s.execute(
+                update(table).where(table.c.id == bindparam("b_id")).values(lang=bindparam("lang")),
+                new_langs,
+            )
         s.execute(
             update(CheckJob)
             .where(
-                CheckJob.comment_id == comment_id,
                 CheckJob.check == check,
+                CheckJob.comment_id.in_(found),
                 CheckJob.completed_at.is_(None),
             )
             .values(completed_at=now)
+            .execution_options(synchronize_session=False)
         )
-        s.flush()
-        decided = _decide_if_complete(svc, s, comment, now, required, list(results.values()))
-    send_after_commit(svc, s)  # the decision's webhook event, once it is committed
-    return Recorded(is_new, decided)
+        complete = [
+            c
+            for c in comments
+            if c.status == Status.PENDING.value and not set(required[c.id]) - set(outcomes[c.id])
+        ]
+        decided = _decide_batch(svc, s, complete, now, required, outcomes)
+    send_after_commit(svc, s)  # the decisions' webhook events, once they are committed
+    for comment_id, status in decided.items():
+        report[comment_id] = Recorded(report[comment_id].is_new, status)
+    return report
 
 
-def _decide_if_complete(
+def _decide_batch(
     svc: Services,
     s: Session,
-    comment: Comment,
+    comments: Sequence[Comment],
     now: datetime,
-    required: tuple[str, ...],
-    rows: Sequence[CheckResultRow],
-) -> Status | None:
-    if comment.status != Status.PENDING.value:
-        return None
-    outcomes = {
-        row.check: CheckOutcome(
-            check=row.check,
-            verdict=row.verdict,
-            reasons=tuple(row.reasons or ()),
-            signals=dict(row.signals or {}),
-            score=row.score,
-        )
-        for row in rows
-    }
-    if set(required) - set(outcomes):
-        return None
-    from service.moderation import is_known_spammer, published_count
+    required: dict[str, list[str]],
+    outcomes: dict[str, dict[str, CheckOutcome]],
+) -> dict[str, Status]:
+    """Decide each (locked, pending, fully checked) comment by the policy table; one guarded
+    UPDATE per distinct decision. Returns the comments this call changed."""
+    if not comments:
+        return {}
+    from service.moderation import known_spammers, published_count
 
-    site = s.get(Site, comment.site_id)
-    policy = site_policy(svc, site.policy if site else None)
-    is_first_time = policy.premoderation == "first_time" and not _has_published(s, comment)
-    is_trusted = policy.trust_after > 0 and (
-        published_count(s, comment, policy.trust_after) >= policy.trust_after
-    )
-    decision = decide(
-        DecisionContext(
-            outcomes=outcomes,
-            is_honeypot_filled=comment.is_honeypot_filled,
-            is_first_time_author=is_first_time,
-            text=comment.text,
-            lang=comment.lang,
-            is_trusted_author=is_trusted,
-            is_known_spammer=is_known_spammer(s, svc.vault, comment),
-        ),
-        policy,
-        required,
-    )
-    # Shadow mode publishes; the audit row says what the policy would have done.
-    note = f"shadow mode: would be {decision.shadowed}" if decision.shadowed else None
-    changed = transition(
-        s, comment, Status.PENDING, decision.status, decision.reasons, SYSTEM_ACTOR, now, note
-    )
-    return decision.status if changed else None
+    spammers = known_spammers(s, svc.vault, comments)
+    policies: dict[int, Policy] = {}
+    groups: dict[tuple[Status, tuple[str, ...], str | None], list[Comment]] = {}
+    for comment in comments:
+        policy = policies.get(comment.site_id)
+        if policy is None:
+            site = s.get(Site, comment.site_id)
+            policy = policies[comment.site_id] = site_policy(svc, site.policy if site else None)
+        is_first_time = policy.premoderation == "first_time" and not _has_published(s, comment)
+        is_trusted = policy.trust_after > 0 and (
+            published_count(s, comment, policy.trust_after) >= policy.trust_after
+        )
+        checks = tuple(required[comment.id])
+        decision = decide(
+            DecisionContext(
+                outcomes=outcomes[comment.id],
+                is_honeypot_filled=comment.is_honeypot_filled,
+                is_first_time_author=is_first_time,
+                text=comment.text,
+                lang=comment.lang,
+                is_trusted_author=is_trusted,
+                is_known_spammer=comment.id in spammers,
+            ),
+            policy,
+            checks,
+        )
+        # Shadow mode publishes; the audit row says what the policy would have done.
+        note = f"shadow mode: would be {decision.shadowed}" if decision.shadowed else None
+        groups.setdefault((decision.status, tuple(decision.reasons), note), []).append(comment)
+    decided: dict[str, Status] = {}
+    for (status, reasons, note), group in groups.items():
+        for comment in transition_many(
+            s, group, Status.PENDING, status, reasons, SYSTEM_ACTOR, now, note
+        ):
+            decided[comment.id] = status
+    return decided
 
 
 def site_policy(svc: Services, overrides: dict[str, Any] | None) -> Policy:
@@ -656,6 +816,19 @@ def _has_published(s: Session, comment: Comment) -> bool:
     )
 
 
+def _transition_values(
+    expected: Status, target: Status, reasons: Sequence[str], now: datetime
+) -> dict[str, Any]:
+    ensure_transition(expected, target)
+    values: dict[str, Any] = {"status": target.value, "reasons": list(reasons)}
+    if expected is Status.PENDING:
+        # The automatic decision (its latency is a pipeline metric; moderators come later).
+        values["decided_at"] = now
+    if target is Status.PUBLISHED:
+        values["published_at"] = now
+    return values
+
+
 def transition(
     s: Session,
     comment: Comment,
@@ -672,13 +845,7 @@ def transition(
 
     Returns False, changing nothing, when the comment is no longer in ``expected``.
     """
-    ensure_transition(expected, target)
-    values: dict[str, Any] = {"status": target.value, "reasons": list(reasons)}
-    if expected is Status.PENDING:
-        # The automatic decision (its latency is a pipeline metric; moderators come later).
-        values["decided_at"] = now
-    if target is Status.PUBLISHED:
-        values["published_at"] = now
+    values = _transition_values(expected, target, reasons, now)
     result = s.execute(
         update(Comment)
         .where(Comment.id == comment.id, Comment.status == expected.value)
@@ -705,6 +872,57 @@ def transition(
         set_committed_value(comment, name, value)
     add_delivery(s, comment, target, now)
     return True
+
+
+def transition_many(
+    s: Session,
+    comments: Sequence[Comment],
+    expected: Status,
+    target: Status,
+    reasons: Sequence[str],
+    actor: str,
+    now: datetime,
+    note: str | None = None,
+) -> list[Comment]:
+    """:func:`transition` for several comments with the same change: one guarded UPDATE …
+    RETURNING and one multi-row audit INSERT. Returns the comments it changed (the others
+    were no longer in ``expected``); each changed one gets its audit row and delivery row."""
+    if not comments:
+        return []
+    values = _transition_values(expected, target, reasons, now)
+    table = _COMMENTS
+    changed_ids = set(
+        s.scalars(
+            update(table)
+            .where(table.c.id.in_([c.id for c in comments]), table.c.status == expected.value)
+            .values(**values)
+            .returning(table.c.id)
+        ).all()
+    )
+    changed = [c for c in comments if c.id in changed_ids]
+    if not changed:
+        return []
+    s.execute(
+        insert(_AUDIT),
+        [
+            {
+                "comment_id": c.id,
+                "site_id": c.site_id,
+                "actor": actor,
+                "from_status": expected.value,
+                "to_status": target.value,
+                "reasons": list(reasons),
+                "note": note,
+                "created_at": now,
+            }
+            for c in changed
+        ],
+    )
+    for comment in changed:
+        for name, value in values.items():
+            set_committed_value(comment, name, value)
+        add_delivery(s, comment, target, now)
+    return changed
 
 
 # --- the outbox relay (called by the scheduler) -----------------------------------------------
@@ -747,8 +965,8 @@ def relay_outbox(svc: Services) -> RelayReport:
             backoff = settings.relay_stale_seconds * (2 ** (job.send_count - 1))
             job.next_send_at = now + timedelta(seconds=backoff)
             sent += 1
-    for comment_id, check in give_up:
-        record_check(svc, comment_id, check, UNAVAILABLE)
+    for check in sorted({check for _, check in give_up}):
+        record_checks(svc, check, [(cid, UNAVAILABLE) for cid, c in give_up if c == check])
     if sent or give_up or failed:
         log.info("relay", extra={"sent": sent, "given_up": len(give_up), "failed": failed})
     return RelayReport(sent=sent, given_up=len(give_up), failed=failed)

@@ -14,15 +14,17 @@ from sqlalchemy.exc import OperationalError
 from service.queue import CHECK_TASKS, PURGE_TASK, RELAY_TASK, WEBHOOK_TASK
 from service.settings import Settings
 from service.usecases import (
+    CLAIM_BATCH,
     UNAVAILABLE,
     CheckRecord,
     CheckWork,
     Services,
+    claim_checks,
     is_over_attempt_limit,
     purge_expired_idempotency_keys,
-    record_check,
+    record_checks,
     relay_outbox,
-    start_check,
+    start_checks,
 )
 from service.webhooks import deliver, relay_webhooks
 from workers.checks.base import CheckInput, Detector
@@ -96,56 +98,94 @@ def register_tasks(
     app: Celery, services: Callable[[], Services], settings: Settings, detector_for: Detectors
 ) -> None:
 
-    def run_check(task: Task, check: str, comment_id: str) -> str:
-        """Idempotent: does only the missing work; "skipped" is a normal outcome."""
+    def retry_later(task: Task, exc: Exception, **options: object) -> Retry:
+        return task.retry(
+            exc=exc,
+            countdown=backoff_seconds(
+                task.request.retries, settings.check_retry_backoff_max_seconds
+            ),
+            **options,
+        )
+
+    def run_checks(task: Task, check: str, comment_ids: str | list[str]) -> str:
+        """Idempotent: does only the missing work; "skipped" is a normal outcome.
+
+        A message carries one id (old messages, the relay) or a batch (the producer). Each
+        id keeps its own crash bound and retries: in a batch that was delivered before
+        without finishing (its worker died), the ids are re-sent one per message, so a
+        comment that kills its worker only holds itself; a detector error retries (then
+        gives up on) the failing ids alone.
+        """
+        ids = [comment_ids] if isinstance(comment_ids, str) else list(comment_ids)
         svc = services()
         try:
-            work = start_check(svc, comment_id, check)
-            if work is None:
-                return "skipped"
-            if is_over_attempt_limit(svc, work):
-                log.warning("check given up after repeated deliveries", extra={"check": check})
-                record_check(svc, comment_id, check, UNAVAILABLE)
-                return "given_up"
+            works = start_checks(svc, ids, check)
         except OperationalError as exc:
             # The database is away: try again later; the relay re-sends if retries run out.
-            raise task.retry(
-                exc=exc,
-                countdown=backoff_seconds(
-                    task.request.retries, settings.check_retry_backoff_max_seconds
-                ),
-            ) from exc
-        try:
-            record = run_detector(detector_for(check), work)
-        except Retry:
-            raise
-        except Exception as exc:
-            if task.request.retries >= settings.check_max_retries:
-                log.error(
-                    "check failed after retries",
-                    extra={"check": check, "error": type(exc).__name__},
-                )
-                record_check(svc, comment_id, check, UNAVAILABLE)
-                return "unavailable"
-            log.warning(
-                "check failed; retrying", extra={"check": check, "error": type(exc).__name__}
+            raise retry_later(task, exc) from exc
+        retries = task.request.retries
+        if retries == 0 and all(work.attempt == 1 for work in works):
+            # An undisturbed first delivery also takes never-delivered jobs of the backlog
+            # (see claim_checks), so one-id messages still drain in batches.
+            try:
+                works += claim_checks(svc, check, CLAIM_BATCH - len(works), exclude=ids)
+            except OperationalError as exc:
+                raise retry_later(task, exc) from exc
+        if not works:
+            return "skipped"
+        message_ids = set(ids)
+        records: list[tuple[str, CheckRecord]] = []
+        runnable: list[CheckWork] = []
+        isolated: list[str] = []
+        for work in works:
+            if is_over_attempt_limit(svc, work):
+                log.warning("check given up after repeated deliveries", extra={"check": check})
+                records.append((work.comment_id, UNAVAILABLE))
+            elif len(ids) > 1 and work.comment_id in message_ids and work.attempt > retries + 1:
+                # Delivered before without finishing (its worker died?): run it alone.
+                isolated.append(work.comment_id)
+            else:
+                runnable.append(work)
+        for comment_id in isolated:
+            # If the send fails the job is still unfinished: the relay re-sends it.
+            svc.producer.send_check(comment_id, check)
+        failed: list[tuple[str, Exception]] = []
+        for work in runnable:
+            try:
+                records.append((work.comment_id, run_detector(detector_for(check), work)))
+            except Retry:
+                raise
+            except Exception as exc:  # noqa: BLE001 - retried, then recorded as unavailable
+                failed.append((work.comment_id, exc))
+        if failed and retries >= settings.check_max_retries:
+            log.error(
+                "check failed after retries",
+                extra={"check": check, "error": type(failed[0][1]).__name__},
             )
-            raise task.retry(
-                exc=exc,
-                countdown=backoff_seconds(
-                    task.request.retries, settings.check_retry_backoff_max_seconds
-                ),
-            ) from exc
+            records += [(comment_id, UNAVAILABLE) for comment_id, _ in failed]
+            failed = []
         try:
-            recorded = record_check(svc, comment_id, check, record)
+            recorded = record_checks(svc, check, records)
         except OperationalError as exc:
-            raise task.retry(
-                exc=exc,
-                countdown=backoff_seconds(
-                    task.request.retries, settings.check_retry_backoff_max_seconds
-                ),
-            ) from exc
-        return f"decided:{recorded.decided}" if recorded.decided else "recorded"
+            raise retry_later(task, exc) from exc
+        if failed:
+            log.warning(
+                "check failed; retrying",
+                extra={"check": check, "error": type(failed[0][1]).__name__},
+            )
+            retry_ids = [comment_id for comment_id, _ in failed]
+            raise retry_later(
+                task, failed[0][1], args=[retry_ids[0] if len(retry_ids) == 1 else retry_ids]
+            ) from failed[0][1]
+        decided = sum(1 for r in recorded.values() if r.decided)
+        if len(ids) == 1:
+            if records and records[0][1] is UNAVAILABLE:
+                return "given_up" if not runnable else "unavailable"
+            only = next(iter(recorded.values()), None)
+            if only is not None and only.decided:
+                return f"decided:{only.decided}"
+            return "recorded" if records else "skipped"
+        return f"recorded={len(recorded)} decided={decided} isolated={len(isolated)}"
 
     common = {
         "bind": True,
@@ -156,12 +196,12 @@ def register_tasks(
     }
 
     @app.task(name=CHECK_TASKS["spam"], **common)
-    def check_spam(self: Task, comment_id: str) -> str:
-        return run_check(self, "spam", comment_id)
+    def check_spam(self: Task, comment_ids: str | list[str]) -> str:
+        return run_checks(self, "spam", comment_ids)
 
     @app.task(name=CHECK_TASKS["toxicity"], **common)
-    def check_toxicity(self: Task, comment_id: str) -> str:
-        return run_check(self, "toxicity", comment_id)
+    def check_toxicity(self: Task, comment_ids: str | list[str]) -> str:
+        return run_checks(self, "toxicity", comment_ids)
 
     @app.task(name=PURGE_TASK, acks_late=False)
     def purge_expired() -> str:
