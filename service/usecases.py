@@ -510,8 +510,14 @@ def start_checks(svc: Services, comment_ids: Sequence[str], check: str) -> list[
         .returning(CheckJob.comment_id, CheckJob.attempt_count)
         .execution_options(synchronize_session=False)
     )
+    return _count_deliveries(svc, check, counted)
+
+
+def _count_deliveries(svc: Services, check: str, statement: Any) -> list[CheckWork]:
+    """Run a counting ``UPDATE … RETURNING comment_id, attempt_count`` and read the work for
+    the ids it counted, in one transaction (shared by ``start_checks`` and ``claim_checks``)."""
     with svc.unit_of_work() as s:
-        attempts: dict[str, int] = {row[0]: row[1] for row in s.execute(counted)}
+        attempts: dict[str, int] = {row[0]: row[1] for row in s.execute(statement)}
         if not attempts:
             return []
         return _works(s, check, attempts)
@@ -591,11 +597,7 @@ def claim_checks(
         .returning(CheckJob.comment_id, CheckJob.attempt_count)
         .execution_options(synchronize_session=False)
     )
-    with svc.unit_of_work() as s:
-        attempts: dict[str, int] = {row[0]: row[1] for row in s.execute(claiming)}
-        if not attempts:
-            return []
-        return _works(s, check, attempts)
+    return _count_deliveries(svc, check, claiming)
 
 
 def is_over_attempt_limit(svc: Services, work: CheckWork) -> bool:
