@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 import logging
@@ -29,10 +30,14 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal,
     or_,
     select,
+    type_coerce,
+    union_all,
     update,
 )
+from sqlalchemy import cast as cast_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
@@ -66,6 +71,8 @@ CLAIM_BATCH = 50
 _COMMENTS = cast(Table, Comment.__table__)
 _RESULTS = cast(Table, CheckResultRow.__table__)
 _AUDIT = cast(Table, AuditEvent.__table__)
+_JOBS = cast(Table, CheckJob.__table__)
+_IDEMPOTENCY = cast(Table, IdempotencyRecord.__table__)
 SITE_CACHE_MAX = 10_000
 
 
@@ -90,6 +97,15 @@ class Services:
         """One transaction: commits on success, rolls back on any error."""
         with self.sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """A connection on which each statement commits on its own (PostgreSQL autocommit):
+        for writes that are one statement, so BEGIN and COMMIT cost no extra round trips."""
+        if self.read_engine is None:
+            raise RuntimeError("autocommit writes need PostgreSQL")
+        with self.read_engine.connect() as conn:
+            yield conn
 
     @contextmanager
     def read_connection(self) -> Iterator[Connection]:
@@ -272,8 +288,64 @@ def submit_comment(
     ip_hash = svc.vault.ip_hash(submission.client_ip) if submission.client_ip else None
     text_hash = submission.text_fingerprint()
     comment_id = str(uuid.uuid4())
-    try:
-        with svc.unit_of_work() as s:
+    values: dict[str, Any] = {
+        "id": comment_id,
+        "site_id": site.id,
+        "thread_id": submission.thread_id,
+        "thread_url": submission.thread_url,
+        "parent_id": submission.parent_id,
+        "author_name": submission.author_name,
+        "author_url": submission.author_url,
+        "author_email_encrypted": svc.vault.encrypt(submission.author_email),
+        "author_hash": author_hash,
+        "ip_truncated": truncate_ip(submission.client_ip) if submission.client_ip else None,
+        "ip_hash": ip_hash,
+        "user_agent": submission.user_agent,
+        "referrer": submission.referrer,
+        "text": submission.text,
+        "text_hash": text_hash,
+        "lang_hint": submission.lang_hint,
+        "is_honeypot_filled": submission.is_honeypot_filled,
+        "seconds_to_submit": (
+            (now - submission.form_started_at).total_seconds()
+            if submission.form_started_at
+            else None
+        ),
+        "status": Status.PENDING.value,
+        "reasons": [],
+        "created_at": now,
+    }
+    idempotency = (
+        {
+            "site_id": site.id,
+            "key": idempotency_key,
+            "request_hash": request_hash or "",
+            "comment_id": comment_id,
+            "created_at": now,
+        }
+        if idempotency_key
+        else None
+    )
+    flood_since = (
+        now - timedelta(seconds=svc.settings.flood_interval_seconds)
+        if svc.settings.flood_interval_seconds > 0
+        else None
+    )
+    for _ in range(3):
+        try:
+            is_stored = _store_submission(svc, values, idempotency, flood_since)
+        except IntegrityError as exc:
+            # A concurrent twin with the same Idempotency-Key won the race.
+            if idempotency_key:
+                replay = _idempotent_replay(svc, site, idempotency_key, request_hash)
+                if replay is not None:
+                    return replay
+            raise DuplicateComment() from exc
+        if is_stored:
+            break
+        # Refused by a guard: say which (rare, so it may cost a second query). Nothing to
+        # explain means the row that blocked it went away meanwhile: try again.
+        with svc.sessions() as s:
             _refuse_duplicate_or_flood(
                 s,
                 site,
@@ -286,66 +358,170 @@ def submit_comment(
             )
             if submission.parent_id:
                 _require_parent(s, site, submission)
-            seconds_to_submit = (
-                (now - submission.form_started_at).total_seconds()
-                if submission.form_started_at
-                else None
-            )
-            s.add(
-                Comment(
-                    id=comment_id,
-                    site_id=site.id,
-                    thread_id=submission.thread_id,
-                    thread_url=submission.thread_url,
-                    parent_id=submission.parent_id,
-                    author_name=submission.author_name,
-                    author_url=submission.author_url,
-                    author_email_encrypted=svc.vault.encrypt(submission.author_email),
-                    author_hash=author_hash,
-                    ip_truncated=truncate_ip(submission.client_ip)
-                    if submission.client_ip
-                    else None,
-                    ip_hash=ip_hash,
-                    user_agent=submission.user_agent,
-                    referrer=submission.referrer,
-                    text=submission.text,
-                    text_hash=text_hash,
-                    lang_hint=submission.lang_hint,
-                    is_honeypot_filled=submission.is_honeypot_filled,
-                    seconds_to_submit=seconds_to_submit,
-                    status=Status.PENDING.value,
-                    reasons=[],
-                    created_at=now,
-                )
-            )
-            s.flush()  # the comment row must exist before rows that reference it
-            first_relay = now + timedelta(seconds=svc.settings.relay_grace_seconds)
-            s.add_all(
-                CheckJob(
-                    comment_id=comment_id, check=check, created_at=now, next_send_at=first_relay
-                )
-                for check in svc.settings.checks
-            )
-            if idempotency_key:
-                s.add(
-                    IdempotencyRecord(
-                        site_id=site.id,
-                        key=idempotency_key,
-                        request_hash=request_hash or "",
-                        comment_id=comment_id,
-                        created_at=now,
-                    )
-                )
-    except IntegrityError as exc:
-        # A concurrent twin won the race: same idempotency key, or the same comment.
-        if idempotency_key:
-            replay = _idempotent_replay(svc, site, idempotency_key, request_hash)
-            if replay is not None:
-                return replay
-        raise DuplicateComment() from exc
+    else:
+        raise DuplicateComment()
     for check in svc.settings.checks:
         svc.producer.enqueue_check(comment_id, check)
     return Accepted(id=comment_id, thread_id=submission.thread_id, created_at=now)
+
+
+def _store_submission(
+    svc: Services,
+    values: dict[str, Any],
+    idempotency: dict[str, Any] | None,
+    flood_since: datetime | None,
+) -> bool:
+    """Insert the comment, its check jobs and its idempotency record atomically, unless a guard
+    refuses it: a duplicate, a flood (a comment from the same author or
+    IP since ``flood_since``) or a missing parent. Returns whether it was stored.
+
+    This is the whole durable part of a submission, so it is kept to what durability needs:
+    on PostgreSQL one autocommit statement (data-modifying CTEs), one round trip and one
+    commit; on SQLite the same statements in one local transaction. The statements are built
+    once per shape (:func:`_submission_statements`), so a request only binds parameters.
+    """
+    is_pg = svc.engine.dialect.name == "postgresql"
+    shape = _SubmissionShape(
+        is_pg=is_pg,
+        values=tuple(values),
+        checks=tuple(svc.settings.checks),
+        has_flood=flood_since is not None,
+        has_ip=values["ip_hash"] is not None,
+        has_parent=values["parent_id"] is not None,
+        has_idempotency=idempotency is not None,
+    )
+    comment, jobs, record = _submission_statements(shape)
+    params = {f"c_{k}": v for k, v in values.items()}
+    params["flood_since"] = flood_since
+    params["next_send_at"] = values["created_at"] + timedelta(
+        seconds=svc.settings.relay_grace_seconds
+    )
+    if idempotency is not None:
+        params["i_key"] = idempotency["key"]
+        params["i_request_hash"] = idempotency["request_hash"]
+    if is_pg:
+        with svc.write_connection() as conn:
+            return conn.execute(comment, params).first() is not None
+    with svc.engine.begin() as conn:
+        if conn.execute(comment, params).first() is None:
+            return False
+        conn.execute(jobs, params)
+        if record is not None:
+            conn.execute(record, params)
+        return True
+
+
+@dataclass(frozen=True)
+class _SubmissionShape:
+    is_pg: bool
+    values: tuple[str, ...]
+    checks: tuple[str, ...]
+    has_flood: bool
+    has_ip: bool
+    has_parent: bool
+    has_idempotency: bool
+
+
+@functools.cache
+def _submission_statements(shape: _SubmissionShape) -> tuple[Any, Any, Any]:
+    """The statements of :func:`_store_submission` for one shape, with bound parameters only.
+
+    ``INSERT … SELECT <parameters> WHERE <guards> RETURNING id``: the guards are the duplicate,
+    flood and parent conditions (a concurrent twin that passes them both still meets the
+    duplicate constraint: IntegrityError). No ``ON CONFLICT``: SQLAlchemy does not cache the
+    compiled form of the dialects' upsert constructs, and compiling costs more than the rest. On
+    PostgreSQL the job and idempotency inserts are CTEs that read the stored id, so nothing is
+    written unless the comment is; on SQLite (no DML in CTEs) they are separate statements.
+    PostgreSQL types a bare parameter in a select list as text, so each one is cast to its
+    column's type there; SQLite's CAST would alter JSON text, so it only gets the type.
+    """
+    convert = cast_ if shape.is_pg else type_coerce
+
+    def param(table: Table, name: str, key: str | None = None) -> Any:
+        type_ = table.c[name].type
+        return convert(bindparam(key or f"c_{name}", type_=type_), type_)
+
+    c = _COMMENTS.c
+    guards = [
+        ~select(c.id)
+        .where(
+            c.site_id == bindparam("c_site_id"),
+            c.thread_id == bindparam("c_thread_id"),
+            c.author_hash == bindparam("c_author_hash"),
+            c.text_hash == bindparam("c_text_hash"),
+        )
+        .exists()
+    ]
+    if shape.has_flood:
+        same_source = c.author_hash == bindparam("c_author_hash")
+        if shape.has_ip:
+            same_source = or_(same_source, c.ip_hash == bindparam("c_ip_hash"))
+        guards.append(
+            ~select(c.id)
+            .where(
+                c.site_id == bindparam("c_site_id"),
+                c.created_at > bindparam("flood_since", type_=c.created_at.type),
+                same_source,
+            )
+            .exists()
+        )
+    if shape.has_parent:
+        guards.append(
+            select(c.id)
+            .where(
+                c.id == bindparam("c_parent_id"),
+                c.site_id == bindparam("c_site_id"),
+                c.thread_id == bindparam("c_thread_id"),
+                c.status == Status.PUBLISHED.value,
+            )
+            .exists()
+        )
+    insert_comment = (
+        insert(_COMMENTS)
+        .from_select(
+            list(shape.values),
+            select(*(param(_COMMENTS, k) for k in shape.values)).where(*guards),
+        )
+        .returning(c.id)
+    )
+    stored = insert_comment.cte("stored") if shape.is_pg else None
+    comment_id = stored.c.id if stored is not None else param(_COMMENTS, "id")
+    # One job row per check (a UNION ALL: a VALUES list would defeat the statement cache).
+    job_rows = [
+        select(
+            comment_id,
+            convert(literal(check, type_=_JOBS.c.check.type), _JOBS.c.check.type),
+            param(_JOBS, "created_at"),
+            param(_JOBS, "next_send_at", "next_send_at"),
+            literal(0),
+            literal(0),
+        )
+        for check in shape.checks
+    ]
+    insert_jobs = insert(_JOBS).from_select(
+        ["comment_id", "check", "created_at", "next_send_at", "send_count", "attempt_count"],
+        union_all(*job_rows) if len(job_rows) > 1 else job_rows[0],
+    )
+    insert_record = (
+        insert(_IDEMPOTENCY).from_select(
+            ["site_id", "key", "request_hash", "created_at", "comment_id"],
+            select(
+                param(_IDEMPOTENCY, "site_id"),
+                param(_IDEMPOTENCY, "key", "i_key"),
+                param(_IDEMPOTENCY, "request_hash", "i_request_hash"),
+                param(_IDEMPOTENCY, "created_at"),
+                comment_id,
+            ),
+        )
+        if shape.has_idempotency
+        else None
+    )
+    if stored is None:
+        return insert_comment, insert_jobs, insert_record
+    statement = select(stored.c.id).add_cte(insert_jobs.cte("jobs"))
+    if insert_record is not None:
+        statement = statement.add_cte(insert_record.cte("idempotency"))
+    return statement, None, None
 
 
 def _idempotent_replay(

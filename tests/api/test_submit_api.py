@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 
+from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import text
 
 from service.usecases import Services, SiteRef
 from tests.conftest import auth, comment_body, new_site, unique_email
@@ -223,3 +226,111 @@ def test_idempotency_keys_expire(client: FlaskClient, site: Site, services: Serv
     assert purge_expired_idempotency_keys(services) >= 1
     # The key is free again: a new body with it is a new comment, not a reuse error.
     assert post(client, site[1], comment_body(), **{"Idempotency-Key": key}).status_code == 202
+
+
+def _rows(services: Services, comment_id: str) -> tuple[int, int, int]:
+    """(comments, check jobs, idempotency records) stored for one comment id."""
+    with services.engine.connect() as c:
+        return tuple(  # type: ignore[return-value]
+            int(
+                c.execute(
+                    text(f"SELECT count(*) FROM {table} WHERE {col} = :id"), {"id": comment_id}
+                ).scalar()
+                or 0
+            )
+            for table, col in (
+                ("comments", "id"),
+                ("check_jobs", "comment_id"),
+                ("idempotency_keys", "comment_id"),
+            )
+        )
+
+
+def test_a_submission_is_stored_whole_with_one_job_per_check(
+    client: FlaskClient, site: Site, services: Services
+) -> None:
+    plain = post(client, site[1], comment_body())
+    keyed = post(client, site[1], comment_body(), **{"Idempotency-Key": uuid.uuid4().hex})
+    assert plain.status_code == keyed.status_code == 202
+    checks = len(services.settings.checks)
+    assert _rows(services, plain.get_json()["id"]) == (1, checks, 0)
+    assert _rows(services, keyed.get_json()["id"]) == (1, checks, 1)
+    with services.engine.connect() as c:
+        jobs = c.execute(
+            text(
+                'SELECT "check", attempt_count, send_count FROM check_jobs WHERE comment_id = :id'
+            ),
+            {"id": plain.get_json()["id"]},
+        ).all()
+    assert sorted(j[0] for j in jobs) == sorted(services.settings.checks)
+    assert {(j[1], j[2]) for j in jobs} == {(0, 0)}
+
+
+def test_a_refused_submission_writes_nothing(
+    client: FlaskClient, site: Site, services: Services
+) -> None:
+    def counts() -> tuple[int, int, int]:
+        with services.engine.connect() as c:
+            return tuple(  # type: ignore[return-value]
+                int(c.execute(text(f"SELECT count(*) FROM {t}")).scalar() or 0)
+                for t in ("comments", "check_jobs", "idempotency_keys")
+            )
+
+    body = comment_body()
+    assert post(client, site[1], body).status_code == 202
+    before = counts()
+    # A duplicate, a flood (same author, new text) and an orphan reply, each with a fresh
+    # Idempotency-Key: no comment, no job and no idempotency record may be left behind.
+    refused = [
+        (body, 409),
+        (dict(body, text="something else"), 429),
+        (comment_body(parent_id=str(uuid.uuid4())), 422),
+    ]
+    for payload, status in refused:
+        r = post(client, site[1], payload, **{"Idempotency-Key": uuid.uuid4().hex})
+        assert r.status_code == status, r.get_data(as_text=True)
+    assert counts() == before
+
+
+def test_a_reply_to_a_published_comment_is_accepted(
+    client: FlaskClient, site: Site, services: Services
+) -> None:
+    parent = post(client, site[1], comment_body(thread_id="replies")).get_json()["id"]
+    with services.engine.begin() as c:
+        c.execute(text("UPDATE comments SET status = 'published' WHERE id = :id"), {"id": parent})
+    reply = post(client, site[1], comment_body(thread_id="replies", parent_id=parent))
+    assert reply.status_code == 202, reply.get_data(as_text=True)
+    # The parent must be in the same thread.
+    elsewhere = post(client, site[1], comment_body(thread_id="other", parent_id=parent))
+    assert_envelope(elsewhere, 422, "invalid_fields")
+
+
+def test_concurrent_twins_store_one_comment(app: Flask, site: Site, services: Services) -> None:
+    """Eight identical submissions at once (a retrying client): one 202, the rest 409 (or 429:
+    same author), and exactly one comment with one job per check."""
+    body = comment_body(thread_id=f"twins-{uuid.uuid4().hex}")
+    barrier = threading.Barrier(8)
+    statuses: list[int] = []
+
+    def one() -> None:
+        client = app.test_client()
+        barrier.wait()
+        statuses.append(post(client, site[1], body).status_code)
+
+    threads = [threading.Thread(target=one) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses.count(202) == 1, statuses
+    assert set(statuses) <= {202, 409, 429}, statuses
+    with services.engine.connect() as c:
+        ids = (
+            c.execute(
+                text("SELECT id FROM comments WHERE thread_id = :t"), {"t": body["thread_id"]}
+            )
+            .scalars()
+            .all()
+        )
+    assert len(ids) == 1
+    assert _rows(services, ids[0]) == (1, len(services.settings.checks), 0)
