@@ -58,7 +58,7 @@ def main() -> None:
             rate_limit_site_requests=0,
         )
         svc = build_services(settings)
-        svc.producer.enqueue_check = lambda *a: None  # type: ignore[method-assign]
+        svc.producer.enqueue_checks = lambda *a: None  # type: ignore[method-assign]
         _, key = create_site(svc, "profile")
         client = create_app(services=svc).test_client()
         headers = {"Authorization": f"Bearer {key}"}

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import uuid
+from typing import Any
 
 import redis
 from sqlalchemy import create_engine, text
@@ -68,10 +69,10 @@ def main() -> None:
         svc = build_services(settings)
         _, key = create_site(svc, "throughput")
         client = create_app(services=svc).test_client()
-        held: list[tuple[str, str]] = []
-        enqueue_check = svc.producer.enqueue_check
+        held: list[tuple[str, Any]] = []
+        enqueue_checks = svc.producer.enqueue_checks
         if args.burst:
-            svc.producer.enqueue_check = lambda cid, check: held.append((cid, check))  # type: ignore[method-assign]
+            svc.producer.enqueue_checks = lambda cid, checks: held.append((cid, checks))  # type: ignore[method-assign]
         headers = {"Authorization": f"Bearer {key}"}
         for i in range(args.n):
             r = client.post(
@@ -85,8 +86,8 @@ def main() -> None:
                 headers=headers,
             )
             assert r.status_code == 202, r.data
-        for comment_id, check in held:
-            enqueue_check(comment_id, check)
+        for comment_id, checks in held:
+            enqueue_checks(comment_id, checks)
         assert svc.producer.flush(60)
         svc.close()
         backlog = redis.Redis.from_url(args.redis).llen("moderation")

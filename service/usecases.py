@@ -360,8 +360,7 @@ def submit_comment(
                 _require_parent(s, site, submission)
     else:
         raise DuplicateComment()
-    for check in svc.settings.checks:
-        svc.producer.enqueue_check(comment_id, check)
+    svc.producer.enqueue_checks(comment_id, svc.settings.checks)
     return Accepted(id=comment_id, thread_id=submission.thread_id, created_at=now)
 
 

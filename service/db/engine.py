@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,17 +18,45 @@ def make_engine(
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(database_url)
-    return create_engine(
+    engine = create_engine(
         database_url,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_recycle=pool_recycle,
-        # A restarted PostgreSQL leaves dead pooled connections; test each before use.
-        pool_pre_ping=True,
         pool_timeout=5,
         connect_args={"connect_timeout": 5},
         isolation_level="AUTOCOMMIT" if autocommit else "READ COMMITTED",
     )
+    _ping_idle_connections(engine)
+    return engine
+
+
+# A restarted PostgreSQL leaves dead pooled connections. SQLAlchemy's pool_pre_ping tests
+# every checkout, a round trip as dear as a submission's own statement; a connection that was
+# back in the pool less than this long ago is used untested instead (one that died meanwhile
+# fails that request with 503 storage_unavailable, and the pool then renews its connections).
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _fresh(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since", 0.0)
+        if time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # any failure: use a new connection instead
+            # The pool discards this connection and checks out a fresh one (up to 3 tries).
+            raise exc.DisconnectionError() from error
 
 
 def _sqlite_engine(database_url: str) -> Engine:
