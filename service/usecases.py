@@ -1230,24 +1230,11 @@ def list_thread(
     is looked up on its own only when the page is empty, to tell 404 from an empty thread.
     """
     after = _decode_cursor(cursor) if cursor else None
-    query = (
-        select(*_VIEW_COLUMNS)
-        .join(Site, Site.id == Comment.site_id)
-        .where(
-            Site.slug == site_slug,
-            Comment.thread_id == thread_id,
-            Comment.status == Status.PUBLISHED.value,
-        )
-    )
+    params: dict[str, Any] = {"slug": site_slug, "thread_id": thread_id, "limit": limit + 1}
     if after is not None:
-        query = query.where(
-            or_(
-                Comment.created_at > after[0],
-                and_(Comment.created_at == after[0], Comment.id > after[1]),
-            )
-        )
+        params["after_created_at"], params["after_id"] = after
     with svc.read_connection() as conn:
-        rows = conn.execute(query.order_by(Comment.created_at, Comment.id).limit(limit + 1)).all()
+        rows = conn.execute(_thread_page_statement(after is not None), params).all()
         if not rows and conn.scalar(select(Site.id).where(Site.slug == site_slug)) is None:
             raise NotFound()
     items = [
@@ -1282,6 +1269,31 @@ _VIEW_COLUMNS = (
     Comment.created_at,
     Comment.published_at,
 )
+
+
+@functools.cache
+def _thread_page_statement(has_cursor: bool) -> Any:
+    """The thread page query, built once (building a statement costs as much as running it):
+    parameters ``slug``, ``thread_id``, ``limit`` and, after a cursor, ``after_created_at`` and
+    ``after_id``."""
+    query = (
+        select(*_VIEW_COLUMNS)
+        .join(Site, Site.id == Comment.site_id)
+        .where(
+            Site.slug == bindparam("slug"),
+            Comment.thread_id == bindparam("thread_id"),
+            Comment.status == Status.PUBLISHED.value,
+        )
+    )
+    if has_cursor:
+        after_created_at = bindparam("after_created_at", type_=Comment.created_at.type)
+        query = query.where(
+            or_(
+                Comment.created_at > after_created_at,
+                and_(Comment.created_at == after_created_at, Comment.id > bindparam("after_id")),
+            )
+        )
+    return query.order_by(Comment.created_at, Comment.id).limit(bindparam("limit"))
 
 
 # --- health -------------------------------------------------------------------------------------

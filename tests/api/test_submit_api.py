@@ -334,3 +334,39 @@ def test_concurrent_twins_store_one_comment(app: Flask, site: Site, services: Se
         )
     assert len(ids) == 1
     assert _rows(services, ids[0]) == (1, len(services.settings.checks), 0)
+
+
+def test_thread_listing_follows_changes_to_cached_comments(
+    client: FlaskClient, site: Site, services: Services
+) -> None:
+    """Pages are assembled from per-process rendered comments: an erasure or a takedown
+    must still show on the very next read."""
+    thread = f"cached-{uuid.uuid4().hex}"
+    email = unique_email()
+    ids = [
+        post(
+            client, site[1], comment_body(thread_id=thread, author_email=e, author_name="Asha")
+        ).get_json()["id"]
+        for e in (email, unique_email())
+    ]
+    with services.engine.begin() as c:
+        c.execute(
+            text(
+                "UPDATE comments SET status = 'published', published_at = created_at"
+                " WHERE thread_id = :t"
+            ),
+            {"t": thread},
+        )
+    url = f"/v1/sites/{site[0].slug}/threads/{thread}/comments"
+
+    def names() -> list[str]:
+        return [item["author_name"] for item in client.get(url).get_json()["items"]]
+
+    assert names() == ["Asha", "Asha"]
+    assert names() == ["Asha", "Asha"]  # served from the rendered comments
+    r = client.post("/v1/privacy/erasure", json={"author_email": email}, headers=auth(site[1]))
+    assert r.get_json() == {"erased": 1}
+    assert names() == ["[erased]", "Asha"]
+    with services.engine.begin() as c:
+        c.execute(text("UPDATE comments SET status = 'rejected' WHERE id = :id"), {"id": ids[1]})
+    assert names() == ["[erased]"]
