@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 DATA   ?= ../shared/data
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint typecheck fmt check models evaluate bench clean
+.PHONY: help install run test lint typecheck fmt check models evaluate bench bench-isso clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS=":.*## "} {printf "  %-10s %s\n", $$1, $$2}'
@@ -53,9 +53,18 @@ evaluate: $(STAMP) ## evaluate the detectors on the dev splits (see docs/models.
 	$(BIN)/commentmod evaluate --check spam $(DATA)/youtube_spam_uci/dev.csv
 	$(BIN)/commentmod evaluate --check toxicity $(DATA)/trac1_hi/dev.csv
 
-bench: $(STAMP) ## run the benchmarks (needs wrk and a local PostgreSQL; see docs/benchmarks.md)
+ISSO_VENV := var/bench/isso
+
+$(ISSO_VENV)/bin/gunicorn:
+	$(PYTHON) -m venv $(ISSO_VENV)
+	$(ISSO_VENV)/bin/pip install --quiet 'isso==0.14.0' 'gunicorn>=23,<24'
+
+bench-isso: $(ISSO_VENV)/bin/gunicorn ## install Isso in its own virtualenv, for the embedded comparison
+
+bench: $(STAMP) bench-isso ## run the benchmarks (needs wrk and a local PostgreSQL; see docs/benchmarks.md)
 	$(BIN)/python bench/bench_detectors.py
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/embedded.py
 
 clean: ## remove the virtualenv and local state
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
