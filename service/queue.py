@@ -104,10 +104,12 @@ class TaskProducer:
     # Checks already waiting in the backlog are sent together: one message per check with up
     # to this many comment ids (the worker counts, records and decides them in a batch).
     MAX_BATCH = 100
-    # After the first item, wait this long for more before sending: under a burst, every
-    # comment that arrives meanwhile shares the two messages (a Celery send costs about
-    # 0.4 ms of CPU, as much as the rest of the request); when idle it adds this much latency.
+    # Under load, wait this long after the first item for more before sending: every comment
+    # that arrives meanwhile shares the messages (a Celery send costs about 0.4 ms of CPU, as
+    # much as the rest of the request). "Under load" means the previous send was less than
+    # BUSY_SECONDS ago; an idle sender sends at once, so a lone comment waits for nothing.
     LINGER_SECONDS = 0.02
+    BUSY_SECONDS = 0.1
 
     def __init__(self, settings: Settings) -> None:
         self._app = Celery("commentmod-producer", set_as_current=False)
@@ -120,6 +122,7 @@ class TaskProducer:
         self._thread: threading.Thread | None = None
         self._thread_pid = 0
         self._paused_until = 0.0
+        self._last_send = 0.0
         self._lock = threading.Lock()
 
     def send(self, task_name: str, *args: str | list[str]) -> bool:
@@ -183,8 +186,9 @@ class TaskProducer:
 
     def _drain(self) -> None:
         while True:
-            items = [self._backlog.get()]  # wait for the first, then for more a little while
-            until = time.monotonic() + self.LINGER_SECONDS
+            items = [self._backlog.get()]  # wait for the first, then (if busy) for more
+            now = time.monotonic()
+            until = now + self.LINGER_SECONDS if now - self._last_send < self.BUSY_SECONDS else now
             try:
                 while len(items) < self.MAX_BATCH:
                     items.append(self._backlog.get(timeout=max(0.0, until - time.monotonic())))
@@ -192,6 +196,7 @@ class TaskProducer:
                 pass
             try:
                 self._send_all(items)
+                self._last_send = time.monotonic()
             finally:
                 for _ in items:
                     self._backlog.task_done()
