@@ -140,3 +140,54 @@ def test_offset_map_is_consistent(text: str) -> None:
     for start, end in zip(norm.starts, norm.ends, strict=True):
         assert 0 <= start < end <= len(text)
     assert list(norm.starts) == sorted(norm.starts)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("f*ck you", ["f*ck"]),
+        ("f**k off", ["f**k"]),
+        ("F*CK this", ["F*CK"]),
+        ("fu*k", ["fu*k"]),
+        ("f*cking liar", ["f*cking"]),  # prefix entry "fuck*"
+        ("sh!t happens", ["sh!t"]),
+        ("$h!t", ["$h!t"]),  # leetspeak and a mask together
+        ("c*nt", ["c*nt"]),
+        ("tu ch*tiya hai", ["ch*tiya"]),
+        ("k#tta", ["k#tta"]),
+        ("a f*ck and a sh!t", ["f*ck", "sh!t"]),
+    ],
+)
+def test_masked_letters_match_with_spans_into_the_original(
+    lexicon: Lexicon, text: str, expected: list[str]
+) -> None:
+    assert hits(lexicon, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "5*3 = 15",
+        "a*b is the product",
+        "x**y",
+        "See the footnote* below",
+        "*really* important",
+        "**bold** claim",
+        "_italic_ and *emphasis*",
+        "f***",  # too little left to know the word
+        "Wow!That was fast",
+        "sh*p and ch*p",  # letters disagree with every entry
+        "The 100% sure thing",
+        "#hashtag and !shot",  # a leading symbol is not a masked letter
+    ],
+)
+def test_symbols_in_harmless_text_do_not_match(lexicon: Lexicon, text: str) -> None:
+    assert hits(lexicon, text) == []
+
+
+def test_masked_word_offsets_survive_folding(lexicon: Lexicon) -> None:
+    # Fullwidth letters and a zero-width space before the masked word: the span still indexes
+    # the original text.
+    text = "ｏｋ\u200b then f*ck"
+    (match,) = lexicon.find(normalize(text))
+    assert text[match.start : match.end] == "f*ck"

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pytest
 
 from workers.checks.base import CheckInput, CheckResult
 from workers.checks.registry import get_detector
 from workers.checks.spam import SpamDetector, find_links
+from workers.checks.textmodel import N_FEATURES, TextModel
 
 
 def run(text: str, **kwargs: object) -> CheckResult:
@@ -154,3 +158,25 @@ def test_result_contract() -> None:
 def test_odd_text_never_raises(text: str) -> None:
     result = run(text)
     assert result.verdict in {"clean", "suspect", "blatant"}
+
+
+def _constant_model(probability: float, **meta: object) -> TextModel:
+    """A stub artifact that scores every text ``probability`` (bias only, zero weights)."""
+    bias = math.log(probability / (1.0 - probability))
+    return TextModel(
+        "stub", "0", np.zeros(N_FEATURES), np.ones(N_FEATURES), bias, {"threshold": 0.5, **meta}
+    )
+
+
+def test_a_confidently_ham_model_vetoes_soft_hints_only() -> None:
+    soft_only = "FREE GIFT FOR EVERY READER WHO COMMENTS TODAY"  # offer phrase + shouting
+    assert SpamDetector().run(CheckInput(text=soft_only)).verdict == "suspect"
+    vetoed = SpamDetector(model_artifact=_constant_model(0.02, ham_bar=0.1))
+    result = vetoed.run(CheckInput(text=soft_only))
+    assert result.verdict == "clean" and result.signals["model_veto"] == 1.0
+    assert "spam_phrase" in result.reasons  # the evidence is still reported
+    # Not vetoed: a model that is unsure, or a hard rule (a phone number).
+    unsure = SpamDetector(model_artifact=_constant_model(0.2, ham_bar=0.1))
+    assert unsure.run(CheckInput(text=soft_only)).verdict != "clean"
+    with_phone = vetoed.run(CheckInput(text=soft_only + " CALL 9876543210"))
+    assert with_phone.verdict != "clean" and "model_veto" not in with_phone.signals

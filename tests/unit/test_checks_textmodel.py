@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from workers.checks.normalize import normalize
 from workers.checks.scoring import MODEL_CAP, SUSPECT, decide, model_weight
-from workers.checks.textmodel import featurize, model_view
+from workers.checks.textmodel import N_FEATURES, TextModel, featurize, model_view
 
 
 def test_short_numbers_carry_no_model_feature() -> None:
@@ -36,3 +37,15 @@ def test_model_weight_is_monotone_and_suspect_at_the_threshold(threshold: float)
     assert decide([], model_weight(threshold - 0.01, threshold))[1] == "clean"
     # A model alone never rejects.
     assert decide([], model_weight(1.0, threshold))[1] == "suspect"
+
+
+def test_per_language_thresholds_fall_back_to_the_global_bars() -> None:
+    meta = {
+        "threshold": 0.52,
+        "threshold_alone": 0.6,
+        "thresholds_by_lang": {"en": {"threshold": 0.39}},
+    }
+    model = TextModel("stub", "0", np.zeros(N_FEATURES), np.ones(N_FEATURES), 0.0, meta)
+    assert model.thresholds_for("en") == (0.39, 0.39)
+    assert model.thresholds_for("hi") == (0.52, 0.6)
+    assert model.thresholds_for(None) == (0.52, 0.6)

@@ -113,3 +113,18 @@ def test_rules_only_detector_works_without_artifacts() -> None:
     assert detector.model.startswith("toxicity-rules@")
     assert detector.run(CheckInput(text="madarchod")).verdict == "blatant"
     assert detector.run(CheckInput(text="nice article")).verdict == "clean"
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [("you are a f*cking idiot", "f*cking"), ("tu ch*tiya hai", "ch*tiya"), ("sh!t", "sh!t")],
+)
+def test_masked_profanity_is_evidence_on_the_original_text(text: str, masked: str) -> None:
+    result = get_detector("toxicity").run(CheckInput(text=text))
+    spans = [text[e.start : e.end] for e in result.evidence]
+    assert masked in spans
+
+
+@pytest.mark.parametrize("text", ["5*3 = 15, a*b = c", "This is *really* important.", "Note*"])
+def test_symbols_in_harmless_text_are_not_profanity(text: str) -> None:
+    assert get_detector("toxicity").run(CheckInput(text=text)).evidence == ()

@@ -12,6 +12,8 @@ What is folded (all of it only *for matching*; the stored comment is never chang
 - Devanagari: nukta dropped (ज़ → ज), chandrabindu → anusvara, Devanagari digits → ASCII;
 - leetspeak inside words (``sh1t``, ``@ss``, ``$hit``; a bare number such as ``2019`` stays);
 - single letters split by separators (``f u c k``, ``c.h.u.t.i.y.a``) are joined.
+Letters masked by symbols (``f*ck``, ``sh!t``) are not folded here (the hidden letter is not
+known); :class:`Lexicon` matches such words against its one-word entries.
 Elongation (``chuuuutiya``) is not folded here: :class:`Lexicon` matches repeated letters, so
 the double letters that distinguish words (``chhod`` vs ``chod``) survive.
 """
@@ -66,6 +68,17 @@ _SEPARATED_LETTERS = regex.compile(
 _SEPARATOR = regex.compile(r"[ .\-_*|+~,:/]")
 
 TOKEN_RE = regex.compile(r"[\p{L}\p{M}\p{N}]+")
+
+# A word with symbols standing in for letters: "f*ck", "f**k", "sh!t", "ch*tiya", "a**hole".
+# Each mask run (1–3 of ``* ! # %``) must sit *between* letters, so footnote marks ("report*"),
+# markdown emphasis ("*really*", "**bold**") and arithmetic ("5*3") never qualify.
+MASK_CHARS = "*!#%"
+_MASKED_WORD = regex.compile(
+    r"(?<![\p{L}\p{M}\p{N}*!#%])[\p{L}\p{M}]+(?:[*!#%]{1,3}[\p{L}\p{M}]+)+(?![\p{L}\p{M}\p{N}*!#%])"
+)
+# At least this many characters, and no more masked than real letters ("a*b" and "f***" are
+# not matched; "f**k" and "sh!t" are).
+MASKED_MIN_LENGTH = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +238,8 @@ class Lexicon:
 
     def __init__(self, entries: Iterable[LexiconEntry]) -> None:
         self._exact: dict[tuple[str, ...], list[_Compiled]] = {}
+        # One-word entries by their first letter, for masked words ("f*ck"): (word, entry).
+        self._single: dict[str, list[tuple[str, _Compiled]]] = {}
         # number of words → [(prefix length, {(leading squeezed words..., squeezed prefix): ...})]
         self._prefix: dict[int, list[tuple[int, dict[tuple[str, ...], list[_Compiled]]]]] = {}
         self.max_words = 1
@@ -241,6 +256,8 @@ class Lexicon:
         compiled = _Compiled(entry, tuple(runs(w) for w in words), is_prefix)
         key = tuple(squeeze(w) for w in words)
         self.max_words = max(self.max_words, len(words))
+        if len(words) == 1:
+            self._single.setdefault(words[0][0], []).append((words[0], compiled))
         if is_prefix:
             buckets = self._prefix.setdefault(len(words), [])
             bucket = next((b for plen, b in buckets if plen == len(key[-1])), None)
@@ -257,11 +274,18 @@ class Lexicon:
         return cls(parse_lexicon_lines(path.read_text(encoding="utf-8").splitlines()))
 
     def find(self, norm: NormalizedText) -> list[LexiconMatch]:
-        """All hits in ``norm``, longest term first at each position, without overlaps."""
+        """All hits in ``norm``, longest term first at each position, without overlaps.
+
+        Words with letters masked by symbols ("f*ck", "sh!t") match one-word entries whose
+        letters agree at every unmasked position (one symbol = one letter); the hit spans the
+        whole masked word in the original text.
+        """
+        masked = self._find_masked(norm) if any(c in norm.text for c in MASK_CHARS) else []
+        blocked = [(m.start, m.end) for m in masked]
         tokens = [(m.start(), m.end(), m.group()) for m in TOKEN_RE.finditer(norm.text)]
         squeezed = [squeeze(t[2]) for t in tokens]
         token_runs = [runs(t[2]) for t in tokens]
-        hits: list[LexiconMatch] = []
+        hits: list[LexiconMatch] = list(masked)
         i = 0
         while i < len(tokens):
             best = self._match_at(i, squeezed, token_runs)
@@ -270,9 +294,39 @@ class Lexicon:
                 continue
             length, entry = best
             start, end = norm.to_original(tokens[i][0], tokens[i + length - 1][1])
-            hits.append(LexiconMatch(start, end, entry))
+            if not any(s < end and start < e for s, e in blocked):
+                hits.append(LexiconMatch(start, end, entry))
             i += length
+        if masked:
+            hits.sort(key=lambda h: h.start)
         return hits
+
+    def _find_masked(self, norm: NormalizedText) -> list[LexiconMatch]:
+        hits: list[LexiconMatch] = []
+        for m in _MASKED_WORD.finditer(norm.text):
+            word = m.group()
+            letters = sum(1 for c in word if c not in MASK_CHARS)
+            if len(word) < MASKED_MIN_LENGTH or letters < len(word) - letters:
+                continue
+            entry = self._match_masked(word)
+            if entry is not None:
+                start, end = norm.to_original(m.start(), m.end())
+                hits.append(LexiconMatch(start, end, entry))
+        return hits
+
+    def _match_masked(self, word: str) -> LexiconEntry | None:
+        """The most severe one-word entry that ``word`` spells with masked letters."""
+        best: LexiconEntry | None = None
+        for term, compiled in self._single.get(word[0], ()):
+            if compiled.is_prefix:
+                ok = len(word) >= len(term) and _masked_equal(word[: len(term)], term)
+                # The mask must hide part of the entry, not only of the suffix ("fuck*ing").
+                ok = ok and any(c in MASK_CHARS for c in word[: len(term)])
+            else:
+                ok = len(word) == len(term) and _masked_equal(word, term)
+            if ok and (best is None or compiled.entry.severity > best.severity):
+                best = compiled.entry
+        return best
 
     def _match_at(
         self,
@@ -298,6 +352,14 @@ class Lexicon:
                 if ok:
                     return length, cand.entry
         return None
+
+
+def _masked_equal(masked: str, term: str) -> bool:
+    """True when ``masked`` equals ``term`` except where it has a mask symbol."""
+    return all(
+        m == t or (m in MASK_CHARS and t not in MASK_CHARS)
+        for m, t in zip(masked, term, strict=True)
+    )
 
 
 def parse_lexicon_lines(lines: Iterable[str]) -> Iterator[LexiconEntry]:

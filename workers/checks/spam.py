@@ -5,7 +5,8 @@ evidence spans into the original text. Stable reason codes: ``honeypot``, ``too_
 ``links``, ``shortener``, ``phone_number``, ``messaging_handle``, ``spam_phrase``, ``money``,
 ``shouting``, ``repetition``, ``author_name_keywords``, ``author_url``, ``near_duplicate``,
 ``spam_model``. ``signals`` carries ``links`` (number of links in the text — the site policy
-decides ``too_many_links``), ``phone_numbers``, ``model_score`` and ``seconds_to_submit``.
+decides ``too_many_links``), ``phone_numbers``, ``model_score``, ``seconds_to_submit`` and
+``model_veto`` (1 when only soft hints fired and the model was confidently ham: not held).
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ W_TOO_FAST = SUSPECT
 # Rules at or above this (more than one plain link or one money amount) support the model.
 RULE_SUPPORT = 0.2
 W_NEAR_DUPLICATE = 0.7
+# A vetoed rules score stays this far below ``suspect`` (see ``SpamDetector.run``).
+MODEL_VETO_MARGIN = 0.01
 NEAR_DUPLICATE_SIMILARITY = 0.6
 TOO_FAST_SECONDS = 3.0
 SHOUTING_MIN_LETTERS = 12
@@ -92,8 +95,14 @@ class SpamDetector:
         evidence: list[Evidence] = []
         signals: dict[str, float] = {}
 
-        def hit(reason: str, weight: float) -> None:
+        # Weights of the "hard" rules: evidence a spammer needs (a contact, a shortener, a
+        # blatant offer, …). The rest are soft hints that also occur in ordinary messages.
+        hard: list[float] = []
+
+        def hit(reason: str, weight: float, soft: bool = False) -> None:
             weights.append(weight)
+            if not soft:
+                hard.append(weight)
             if reason not in reasons:
                 reasons.append(reason)
 
@@ -109,7 +118,7 @@ class SpamDetector:
         has_messaging_link = False
         for i, (start, end, host) in enumerate(links):
             evidence.append(Evidence(start, end, "link"))
-            hit("links", W_LINK if i == 0 else W_EXTRA_LINK)
+            hit("links", W_LINK if i == 0 else W_EXTRA_LINK, soft=True)
             if host in SHORTENERS:
                 evidence.append(Evidence(start, end, "shortener"))
                 hit("shortener", W_SHORTENER)
@@ -127,22 +136,26 @@ class SpamDetector:
         for m in MESSAGING_RE.finditer(text):
             evidence.append(Evidence(m.start(), m.end(), "messaging_handle"))
             contact = phones or has_messaging_link
-            hit("messaging_handle", W_MESSAGING_CONTACT if contact else W_MESSAGING_MENTION)
+            if contact:
+                hit("messaging_handle", W_MESSAGING_CONTACT)
+            else:
+                hit("messaging_handle", W_MESSAGING_MENTION, soft=True)
 
         for match in self.phrases.find(norm):
             label = f"spam_phrase:{match.entry.category}"
             evidence.append(Evidence(match.start, match.end, label))
-            hit("spam_phrase", W_PHRASE.get(match.entry.severity, W_PHRASE[1]))
+            severity = match.entry.severity
+            hit("spam_phrase", W_PHRASE.get(severity, W_PHRASE[1]), soft=severity < 3)
         for m in MONEY_RE.finditer(text):
             evidence.append(Evidence(m.start(), m.end(), "money"))
-            hit("money", W_MONEY)
+            hit("money", W_MONEY, soft=True)
 
         if _is_shouting(text):
             evidence.append(Evidence(0, len(text), "shouting"))
-            hit("shouting", W_SHOUTING)
+            hit("shouting", W_SHOUTING, soft=True)
         repeated = _repeated_token(norm.text)
         if repeated:
-            hit("repetition", W_REPETITION)
+            hit("repetition", W_REPETITION, soft=True)
 
         if item.author_name:
             name_norm = normalize(item.author_name)
@@ -151,7 +164,7 @@ class SpamDetector:
                 hit("author_name_keywords", W_AUTHOR_NAME)
         if item.author_url and _is_spammy_url(item.author_url, self.phrases):
             signals["author_url_spammy"] = 1.0
-            hit("author_url", W_AUTHOR_URL)
+            hit("author_url", W_AUTHOR_URL, soft=True)
 
         if self.recent_spam.similarity(text, norm) >= NEAR_DUPLICATE_SIMILARITY:
             hit("near_duplicate", W_NEAR_DUPLICATE)
@@ -169,6 +182,12 @@ class SpamDetector:
             w_model = model_weight(p, model.threshold if supported else model.threshold_alone)
             if w_model >= SUSPECT:
                 reasons.append("spam_model")
+            # Soft hints alone ("free" + all caps, "call now", "XXX") that the model firmly
+            # calls ham do not hold a comment: on the training data such holds were all ham.
+            # Any hard rule (a contact, a shortener, …) keeps the rules' full weight.
+            if p < model.ham_bar and not hard and noisy_or(weights) >= SUSPECT:
+                weights = [SUSPECT - MODEL_VETO_MARGIN]
+                signals["model_veto"] = 1.0
 
         score, verdict = decide(weights, w_model)
         return CheckResult(

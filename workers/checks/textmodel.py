@@ -165,6 +165,23 @@ class TextModel:
         support (``meta["threshold_alone"]``; :attr:`threshold` if absent)."""
         return float(self.meta.get("threshold_alone", self.threshold))
 
+    def thresholds_for(self, lang: str | None) -> tuple[float, float]:
+        """``(threshold, threshold_alone)`` for a comment in ``lang``: the per-language bar
+        chosen in training (``meta["thresholds_by_lang"]``, out-of-fold) when the artifact has
+        one for ``lang``, else :attr:`threshold` / :attr:`threshold_alone`."""
+        by_lang = self.meta.get("thresholds_by_lang") or {}
+        if lang in by_lang:
+            t = float(by_lang[lang]["threshold"])
+            return t, t
+        return self.threshold, self.threshold_alone
+
+    @property
+    def ham_bar(self) -> float:
+        """Below this probability the model is confident a comment is *not* positive
+        (``meta["ham_bar"]``, chosen in training so that only a small share of out-of-fold
+        positives fall below it); 0 (never) if absent."""
+        return float(self.meta.get("ham_bar", 0.0))
+
     def features(self, text: str, norm: NormalizedText | None = None) -> dict[int, float]:
         """:func:`featurize` with this artifact's feature settings."""
         lo, hi = self.meta.get("char_ngrams", CHAR_NGRAMS)

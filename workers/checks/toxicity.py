@@ -85,6 +85,7 @@ class ToxicityDetector:
             evidence.append(Evidence(match.start, match.end, f"{entry.category}:{entry.severity}"))
 
         signals: dict[str, float] = {}
+        lang = item.lang_hint or detect_language(text)
         w_model = None
         if self.model_artifact is not None and text.strip():
             model = self.model_artifact
@@ -92,9 +93,11 @@ class ToxicityDetector:
             signals["model_score"] = round(p, 4)
             # Without real lexicon support (a moderate/severe word, or a mild one aimed at
             # someone) the model needs its stricter bar: char/word models score harmless news
-            # vocabulary moderately high at times, and "stray dogs" is not abuse.
+            # vocabulary moderately high at times, and "stray dogs" is not abuse. An artifact
+            # calibrated per language (the opt-in TRAC model) has one bar per language.
             supported = max(weights, default=0.0) >= SUSPECT
-            threshold = model.threshold if supported else model.threshold_alone
+            threshold, threshold_alone = model.thresholds_for(lang)
+            threshold = threshold if supported else threshold_alone
             w_model = model_weight(p, threshold)
             if w_model >= SUSPECT:
                 reasons.append("toxicity_model")
@@ -109,7 +112,7 @@ class ToxicityDetector:
             reasons=tuple(reasons),
             evidence=tuple(evidence),
             model=self.model,
-            lang=item.lang_hint or detect_language(text),
+            lang=lang,
             signals=signals,
         )
 
