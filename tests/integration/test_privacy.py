@@ -105,9 +105,7 @@ def test_email_never_in_metrics_labels(
     codes.append(client.post("/v1/comments", json=body, headers=auth(site[1])).status_code)
     bad = dict(body, author_email=email + ">")
     codes.append(client.post("/v1/comments", json=bad, headers=auth(site[1])).status_code)
-    erased = client.post(
-        "/v1/privacy/erasure", json={"author_email": email}, headers=auth(site[1])
-    )
+    erased = client.post("/v1/privacy/erasure", json={"author_email": email}, headers=auth(site[1]))
     assert codes[0] == 202 and erased.status_code == 200
     scraped = client.get("/metrics").get_data(as_text=True)
     assert "commentmod_submissions" in scraped
