@@ -33,14 +33,13 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    text,
     type_coerce,
     union_all,
     update,
 )
 from sqlalchemy import cast as cast_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
 from service.db.engine import make_engine, make_session_factory
@@ -66,7 +65,7 @@ log = logging.getLogger(__name__)
 
 SYSTEM_ACTOR = "system"
 # See claim_checks: a worker takes never-delivered jobs waiting this long along with its own.
-CLAIM_AFTER_SECONDS = 0.03
+CLAIM_AFTER_SECONDS = 0.2
 CLAIM_BATCH = 50
 # Core tables for the batch statements of the worker's hot path (no unit of work).
 _COMMENTS = cast(Table, Comment.__table__)
@@ -667,59 +666,27 @@ def start_checks(svc: Services, comment_ids: Sequence[str], check: str) -> list[
     ids = sorted(set(comment_ids))
     if not ids:
         return []
-    # Count the delivery only while the job is unfinished and the comment still pending
-    # (SQLite's RETURNING cannot read a joined table, hence EXISTS and a second SELECT).
-    pending = (
-        select(Comment.id)
-        .where(Comment.id == CheckJob.comment_id, Comment.status == Status.PENDING.value)
-        .exists()
-    )
-    counted = (
-        update(CheckJob)
-        .where(
-            CheckJob.check == check,
-            CheckJob.comment_id.in_(ids),
-            CheckJob.completed_at.is_(None),
-            pending,
-        )
-        .values(attempt_count=CheckJob.attempt_count + 1)
-        .returning(CheckJob.comment_id, CheckJob.attempt_count)
-        .execution_options(synchronize_session=False)
-    )
-    return _count_deliveries(svc, check, counted)
+    return _count_deliveries(svc, check, _start_statement(), {"job_check": check, "ids": ids})
 
 
-def _count_deliveries(svc: Services, check: str, statement: Any) -> list[CheckWork]:
+def _count_deliveries(
+    svc: Services, check: str, statement: Any, params: dict[str, Any]
+) -> list[CheckWork]:
     """Run a counting ``UPDATE … RETURNING comment_id, attempt_count`` and read the work for
-    the ids it counted, in one transaction (shared by ``start_checks`` and ``claim_checks``)."""
-    with svc.unit_of_work() as s:
-        if s.get_bind().dialect.name == "postgresql":
+    the ids it counted, in one transaction (shared by ``start_checks`` and ``claim_checks``).
+
+    Core statements built once, on a plain connection: this runs for every message a worker
+    takes, and the ORM session's execution and statement building cost more than the SQL.
+    """
+    with svc.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
             # No wait for the WAL flush: a count lost with a PostgreSQL crash only allows
             # one more attempt, and this commit is on every message's path.
-            s.execute(text("SET LOCAL synchronous_commit = off"))
-        attempts: dict[str, int] = {row[0]: row[1] for row in s.execute(statement)}
+            conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+        attempts: dict[str, int] = {row[0]: row[1] for row in conn.execute(statement, params)}
         if not attempts:
             return []
-        return _works(s, check, attempts)
-
-
-def _works(s: Session, check: str, attempts: dict[str, int]) -> list[CheckWork]:
-    """The comments' columns a detector needs (one SELECT), as work sorted by id."""
-    rows = s.execute(
-        select(
-            Comment.id,
-            Comment.text,
-            Comment.author_name,
-            Comment.author_url,
-            Comment.lang_hint,
-            Comment.is_honeypot_filled,
-            Comment.seconds_to_submit,
-            Comment.user_agent,
-            Comment.referrer,
-        )
-        .where(Comment.id.in_(sorted(attempts)))
-        .order_by(Comment.id)
-    ).all()
+        rows = conn.execute(_works_statement(), {"ids": sorted(attempts)}).all()
     return [
         CheckWork(
             comment_id=row.id,
@@ -738,6 +705,50 @@ def _works(s: Session, check: str, attempts: dict[str, int]) -> list[CheckWork]:
     ]
 
 
+@functools.cache
+def _start_statement() -> Any:
+    """Count a delivery of ``check`` for ``ids`` while the job is unfinished and the comment
+    still pending (SQLite's RETURNING cannot read a joined table, hence EXISTS)."""
+    jobs, comments = _JOBS.c, _COMMENTS.c
+    pending = (
+        select(comments.id)
+        .where(comments.id == jobs.comment_id, comments.status == Status.PENDING.value)
+        .exists()
+    )
+    return (
+        update(_JOBS)
+        .where(
+            jobs.check == bindparam("job_check"),
+            jobs.comment_id.in_(bindparam("ids", expanding=True)),
+            jobs.completed_at.is_(None),
+            pending,
+        )
+        .values(attempt_count=jobs.attempt_count + 1)
+        .returning(jobs.comment_id, jobs.attempt_count)
+    )
+
+
+@functools.cache
+def _works_statement() -> Any:
+    """The comments' columns a detector needs, for ``ids``, sorted by id."""
+    c = _COMMENTS.c
+    return (
+        select(
+            c.id,
+            c.text,
+            c.author_name,
+            c.author_url,
+            c.lang_hint,
+            c.is_honeypot_filled,
+            c.seconds_to_submit,
+            c.user_agent,
+            c.referrer,
+        )
+        .where(c.id.in_(bindparam("ids", expanding=True)))
+        .order_by(c.id)
+    )
+
+
 def claim_checks(
     svc: Services, check: str, limit: int, exclude: Sequence[str] = ()
 ) -> list[CheckWork]:
@@ -752,32 +763,42 @@ def claim_checks(
     """
     if limit <= 0:
         return []
-    jobs = aliased(CheckJob)
+    params = {
+        "job_check": check,
+        "limit": limit,
+        "waited_since": utcnow() - timedelta(seconds=CLAIM_AFTER_SECONDS),
+        "exclude": list(exclude),
+    }
+    return _count_deliveries(svc, check, _claim_statement(bool(exclude)), params)
+
+
+@functools.cache
+def _claim_statement(has_exclude: bool) -> Any:
+    waiting_jobs = _JOBS.alias("waiting")
+    jobs, comments = waiting_jobs.c, _COMMENTS.c
     waiting = (
         select(jobs.id)
         .where(
-            jobs.check == check,
+            jobs.check == bindparam("job_check"),
             jobs.completed_at.is_(None),
             jobs.attempt_count == 0,
-            jobs.created_at <= utcnow() - timedelta(seconds=CLAIM_AFTER_SECONDS),
-            select(Comment.id)
-            .where(Comment.id == jobs.comment_id, Comment.status == Status.PENDING.value)
+            jobs.created_at <= bindparam("waited_since", type_=jobs.created_at.type),
+            select(comments.id)
+            .where(comments.id == jobs.comment_id, comments.status == Status.PENDING.value)
             .exists(),
         )
         .order_by(jobs.created_at.desc())
-        .limit(limit)
+        .limit(bindparam("limit"))
         .with_for_update(skip_locked=True)
     )
-    if exclude:
-        waiting = waiting.where(jobs.comment_id.not_in(list(exclude)))
-    claiming = (
-        update(CheckJob)
-        .where(CheckJob.id.in_(waiting.scalar_subquery()))
-        .values(attempt_count=CheckJob.attempt_count + 1)
-        .returning(CheckJob.comment_id, CheckJob.attempt_count)
-        .execution_options(synchronize_session=False)
+    if has_exclude:
+        waiting = waiting.where(jobs.comment_id.not_in(bindparam("exclude", expanding=True)))
+    return (
+        update(_JOBS)
+        .where(_JOBS.c.id.in_(waiting.scalar_subquery()))
+        .values(attempt_count=_JOBS.c.attempt_count + 1)
+        .returning(_JOBS.c.comment_id, _JOBS.c.attempt_count)
     )
-    return _count_deliveries(svc, check, claiming)
 
 
 def is_over_attempt_limit(svc: Services, work: CheckWork) -> bool:
