@@ -108,7 +108,7 @@ class TaskProducer:
     # that arrives meanwhile shares the messages (a Celery send costs about 0.4 ms of CPU, as
     # much as the rest of the request). "Under load" means the previous send was less than
     # BUSY_SECONDS ago; an idle sender sends at once, so a lone comment waits for nothing.
-    LINGER_SECONDS = 0.02
+    LINGER_SECONDS = 0.05
     BUSY_SECONDS = 0.1
 
     def __init__(self, settings: Settings) -> None:
