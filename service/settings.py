@@ -89,6 +89,7 @@ class Settings(BaseSettings):
     web_workers: int = Field(default=2, ge=1)
     page_size_default: int = Field(default=50, ge=1)
     page_size_max: int = Field(default=200, ge=1)
+    public_page_cache_seconds: float = Field(default=1.0, ge=0)
     log_level: str = "INFO"
     var_dir: Path = Path("var")
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import time
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, request
 
 from service.api.errors import ApiError
 from service.api.schemas import PublicCommentOut
@@ -31,20 +33,40 @@ def thread_comments(site: str, thread_id: str) -> Response:
         return Response(status=204)
     svc: Services = current_app.extensions["commentmod"]
     limit = _limit(svc)
-    try:
-        page = list_thread(svc, site, thread_id, limit, request.args.get("cursor") or None)
-    except NotFound:
-        raise ApiError(404, "not_found", "no such site") from None
-    except InvalidCursor:
-        raise ApiError(400, "invalid_cursor", "the cursor is not valid") from None
-    response = jsonify(
-        {"items": [_public_item(v) for v in page.items], "next_cursor": page.next_cursor}
-    )
+    cursor = request.args.get("cursor") or None
+    key = (site, thread_id, limit, cursor)
+    now = time.monotonic()
+    cached = _PAGES.get(key)
+    if cached is not None and cached[0] > now:
+        body, etag = cached[1], cached[2]
+    else:
+        try:
+            page = list_thread(svc, site, thread_id, limit, cursor)
+        except NotFound:
+            raise ApiError(404, "not_found", "no such site") from None
+        except InvalidCursor:
+            raise ApiError(400, "invalid_cursor", "the cursor is not valid") from None
+        body = current_app.json.response(
+            {"items": [_public_item(v) for v in page.items], "next_cursor": page.next_cursor}
+        ).get_data()
+        etag = hashlib.sha1(body, usedforsecurity=False).hexdigest()
+        ttl = svc.settings.public_page_cache_seconds
+        if ttl > 0:
+            if len(_PAGES) >= PAGE_CACHE_MAX:
+                _PAGES.clear()  # crude but bounded: a full cache starts over
+            _PAGES[key] = (now + ttl, body, etag)
+    response = Response(body, mimetype="application/json")
     # Readers poll threads: a conditional GET costs them no body when nothing changed.
     response.headers["Cache-Control"] = "no-cache"
-    response.add_etag()
+    response.set_etag(etag)
     response.make_conditional(request)
     return response
+
+
+# Rendered pages of this process: (site, thread, limit, cursor) -> (expires at, body, ETag).
+# See public_page_cache_seconds in config/commentmod.toml.
+_PAGES: dict[tuple[str, str, int, str | None], tuple[float, bytes, str]] = {}
+PAGE_CACHE_MAX = 10_000
 
 
 @functools.lru_cache(maxsize=10_000)
