@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import redis
 import requests
 from sqlalchemy import create_engine, text
 
@@ -193,6 +194,16 @@ def wait_decided(engine: Any, ids: list[str], timeout: float = 300) -> None:
             return
         time.sleep(0.2)
     raise TimeoutError("comments still pending")
+
+
+def wait_queue_empty(redis_port: int, timeout: float = 600) -> None:
+    """Wait until the workers have taken every message (the queue list is empty)."""
+    client = redis.Redis(port=redis_port)
+    deadline = time.monotonic() + timeout
+    while client.llen("moderation") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    client.close()
+    time.sleep(1)  # the last ones taken are still running
 
 
 def latencies_ms(engine: Any, ids: list[str]) -> list[float]:
@@ -397,6 +408,8 @@ def main() -> None:
                 "e2e_p50_ms",
                 "e2e_p95_ms",
                 "moderated_per_s",
+                "submit_workers_stopped_rps",
+                "submit_workers_stopped_p99_ms",
             )
         }
         for r in range(args.rounds):
@@ -424,6 +437,7 @@ def main() -> None:
             rounds["thread_read_rps"].append(tr["rps"])
             # Let the workers drain the submit burst before measuring e2e.
             wait_decided(engine, [], timeout=600)
+            wait_queue_empty(redis_port)
             ids = open_loop(app_url, key, args.e2e_rate, args.e2e_seconds)
             wait_decided(engine, ids)
             lat = latencies_ms(engine, ids)
@@ -432,12 +446,16 @@ def main() -> None:
             # Throughput of the checks: build a backlog with the workers stopped, then time it.
             worker.stop()
             scheduler.stop()
-            wrk(
+            # The same submit load with no check running beside it: the web path alone (the
+            # issue's reference handlers were measured so); reported as extra fields.
+            alone = wrk(
                 f"{app_url}/v1/comments",
                 args.backlog_seconds,
                 ROOT / "bench" / "submit.lua",
                 {"BENCH_KEY": key, "BENCH_RUN": f"m{r}{uuid.uuid4().hex[:6]}"},
             )
+            rounds["submit_workers_stopped_rps"].append(alone["rps"])
+            rounds["submit_workers_stopped_p99_ms"].append(alone["p99_ms"])
             with engine.connect() as c:
                 backlog_ids = [
                     str(row[0])
@@ -448,6 +466,9 @@ def main() -> None:
             scheduler = Proc("scheduler", [PY, "-m", "service.cli", "scheduler"], env, tmp)
             procs += [worker, scheduler]
             wait_decided(engine, [], timeout=900)
+            # Claims decide the backlog before its own messages are read: let the workers
+            # drain those (cheap skips) before the next round, or they load its baseline.
+            wait_queue_empty(redis_port)
             with engine.connect() as c:
                 first, last = c.execute(
                     text(
@@ -474,6 +495,11 @@ def main() -> None:
             "e2e_p50_ms": round(med["e2e_p50_ms"], 1),
             "e2e_p95_ms": round(med["e2e_p95_ms"], 1),
             "moderated_per_s": round(med["moderated_per_s"], 1),
+            "submit_workers_stopped_rps": round(med["submit_workers_stopped_rps"], 1),
+            "submit_workers_stopped_vs_baseline": round(
+                med["submit_workers_stopped_rps"] / med["baseline_rps"], 3
+            ),
+            "submit_workers_stopped_p99_ms": round(med["submit_workers_stopped_p99_ms"], 2),
             "machine": machine(),
             "rounds": {k: [round(x, 2) for x in v] for k, v in rounds.items()},
         }
