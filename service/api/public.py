@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import time
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, Response, current_app, request
 
@@ -46,15 +46,17 @@ def thread_comments(site: str, thread_id: str) -> Response:
             raise ApiError(404, "not_found", "no such site") from None
         except InvalidCursor:
             raise ApiError(400, "invalid_cursor", "the cursor is not valid") from None
-        body = current_app.json.response(
-            {"items": [_public_item(v) for v in page.items], "next_cursor": page.next_cursor}
-        ).get_data()
+        rendered = cast(  # exactly what jsonify sends
+            Response,
+            current_app.json.response(
+                {"items": [_public_item(v) for v in page.items], "next_cursor": page.next_cursor}
+            ),
+        )
+        body = rendered.get_data()
         etag = hashlib.sha1(body, usedforsecurity=False).hexdigest()
         ttl = svc.settings.public_page_cache_seconds
         if ttl > 0:
-            if len(_PAGES) >= PAGE_CACHE_MAX:
-                _PAGES.clear()  # crude but bounded: a full cache starts over
-            _PAGES[key] = (now + ttl, body, etag)
+            _remember_page(key, (now + ttl, body, etag), now)
     response = Response(body, mimetype="application/json")
     # Readers poll threads: a conditional GET costs them no body when nothing changed.
     response.headers["Cache-Control"] = "no-cache"
@@ -64,9 +66,27 @@ def thread_comments(site: str, thread_id: str) -> Response:
 
 
 # Rendered pages of this process: (site, thread, limit, cursor) -> (expires at, body, ETag).
-# See public_page_cache_seconds in config/commentmod.toml.
-_PAGES: dict[tuple[str, str, int, str | None], tuple[float, bytes, str]] = {}
-PAGE_CACHE_MAX = 10_000
+# See public_page_cache_seconds in config/commentmod.toml. Bounded by the bodies' total size.
+_PageKey = tuple[str, str, int, str | None]
+_PAGES: dict[_PageKey, tuple[float, bytes, str]] = {}
+PAGE_CACHE_MAX_BYTES = 16 * 1024 * 1024
+_page_bytes = 0
+
+
+def _remember_page(key: _PageKey, entry: tuple[float, bytes, str], now: float) -> None:
+    global _page_bytes
+    old = _PAGES.pop(key, None)
+    if old is not None:
+        _page_bytes -= len(old[1])
+    if _page_bytes + len(entry[1]) > PAGE_CACHE_MAX_BYTES:
+        # Drop what has expired; if that is not enough, start over (bounded, and cheap).
+        for k in [k for k, v in _PAGES.items() if v[0] <= now]:
+            _page_bytes -= len(_PAGES.pop(k)[1])
+        if _page_bytes + len(entry[1]) > PAGE_CACHE_MAX_BYTES:
+            _PAGES.clear()
+            _page_bytes = 0
+    _PAGES[key] = entry
+    _page_bytes += len(entry[1])
 
 
 @functools.lru_cache(maxsize=10_000)

@@ -376,3 +376,21 @@ def test_thread_listing_follows_changes_to_cached_comments(
     started = time.monotonic()
     wait_until(lambda: names() == ["[erased]"], timeout=ttl + 5, interval=0.05)
     assert time.monotonic() - started <= ttl + 1.0
+
+
+def test_rendered_page_cache_stays_within_its_byte_bound(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from service.api import public
+
+    monkeypatch.setattr(public, "PAGE_CACHE_MAX_BYTES", 100)
+    monkeypatch.setattr(public, "_PAGES", {})
+    monkeypatch.setattr(public, "_page_bytes", 0)
+    for i in range(10):
+        public._remember_page(("s", f"t{i}", 20, None), (1e12, b"x" * 60, "etag"), 0.0)
+        assert sum(len(v[1]) for v in public._PAGES.values()) == public._page_bytes <= 100
+    # An expired entry is dropped first when room is needed.
+    monkeypatch.setattr(public, "_PAGES", {})
+    monkeypatch.setattr(public, "_page_bytes", 0)
+    public._remember_page(("s", "old", 20, None), (5.0, b"x" * 60, "e"), 0.0)
+    public._remember_page(("s", "live", 20, None), (1e12, b"y" * 30, "e"), 0.0)
+    public._remember_page(("s", "new", 20, None), (1e12, b"z" * 60, "e"), 10.0)
+    assert set(public._PAGES) == {("s", "live", 20, None), ("s", "new", 20, None)}
