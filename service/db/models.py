@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -137,6 +138,14 @@ class CheckJob(Base):
     __table_args__ = (
         UniqueConstraint("comment_id", "check", name="uq_check_job"),
         Index("ix_check_jobs_due", "completed_at", "next_send_at"),
+        # What claim_checks takes: never delivered, unfinished (migration 0003).
+        Index(
+            "ix_check_jobs_claimable",
+            "check",
+            "created_at",
+            postgresql_where=text("completed_at IS NULL AND attempt_count = 0"),
+            sqlite_where=text("completed_at IS NULL AND attempt_count = 0"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

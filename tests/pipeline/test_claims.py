@@ -1,0 +1,83 @@
+"""claim_checks against the run's real database: what a worker may take from the backlog.
+
+The jobs here carry a check name of their own, so a worker running elsewhere in the session
+(it only claims spam and toxicity jobs) never takes them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import text
+
+from service.domain.submission import parse_submission
+from service.usecases import (
+    Services,
+    claim_checks,
+    start_checks,
+    submit_comment,
+    utcnow,
+)
+from tests.conftest import comment_body, new_site
+
+
+def _backlog(services: Services, check: str, ages: list[float]) -> list[str]:
+    """Comments whose only job is ``check``, created ``ages`` seconds ago."""
+    site, _ = new_site(services)
+    ids = []
+    for age in ages:
+        submission = parse_submission(comment_body(), max_text_chars=10_000)
+        comment_id = submit_comment(services, site, submission).id
+        created = utcnow() - timedelta(seconds=age)
+        with services.engine.begin() as c:
+            c.execute(text("DELETE FROM check_jobs WHERE comment_id = :id"), {"id": comment_id})
+            c.execute(
+                text(
+                    'INSERT INTO check_jobs (comment_id, "check", created_at, next_send_at,'
+                    " send_count, attempt_count) VALUES (:id, :check, :at, :at, 0, 0)"
+                ),
+                {"id": comment_id, "check": check, "at": created},
+            )
+        ids.append(comment_id)
+    return ids
+
+
+def _attempts(services: Services, check: str) -> dict[str, int]:
+    with services.engine.connect() as c:
+        rows = c.execute(
+            text('SELECT comment_id, attempt_count FROM check_jobs WHERE "check" = :check'),
+            {"check": check},
+        ).all()
+    return {row[0]: row[1] for row in rows}
+
+
+def test_claims_take_waiting_jobs_newest_first_once(services: Services) -> None:
+    check = f"claimtest-{uuid.uuid4().hex[:8]}"
+    # Five jobs that waited long enough (oldest first), one too fresh to be claimed.
+    old = _backlog(services, check, [50, 40, 30, 20, 10])
+    fresh = _backlog(services, check, [-60])[0]  # created "later": never old enough
+
+    first = claim_checks(services, check, 2)
+    assert [w.comment_id for w in first] == sorted(old[3:])  # the two newest, sorted by id
+    assert {w.attempt for w in first} == {1}
+    again = claim_checks(services, check, 10, exclude=[old[0]])
+    assert {w.comment_id for w in again} == set(old[1:3])  # never twice, exclusion respected
+    assert claim_checks(services, check, 10, exclude=[old[0]]) == []
+
+    attempts = _attempts(services, check)
+    assert attempts[fresh] == 0 and attempts[old[0]] == 0
+    assert all(attempts[i] == 1 for i in old[1:])
+    # A claimed job's own message later counts a second delivery (the job is unfinished).
+    assert [w.attempt for w in start_checks(services, [old[4]], check)] == [2]
+
+
+def test_claims_leave_fresh_and_finished_jobs(services: Services) -> None:
+    check = f"claimtest-{uuid.uuid4().hex[:8]}"
+    ids = _backlog(services, check, [-60, 30, 30])
+    with services.engine.begin() as c:
+        c.execute(
+            text("UPDATE check_jobs SET completed_at = :now WHERE comment_id = :id"),
+            {"now": utcnow(), "id": ids[1]},
+        )
+    assert [w.comment_id for w in claim_checks(services, check, 10)] == [ids[2]]
