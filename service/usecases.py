@@ -57,7 +57,7 @@ from service.domain.policy import CheckOutcome, DecisionContext, Policy, decide
 from service.domain.privacy import Vault, hash_token, new_token, truncate_ip
 from service.domain.statuses import Status, ensure_transition
 from service.domain.submission import Submission
-from service.queue import TaskProducer
+from service.queue import CHECK_TASKS, TaskProducer
 from service.settings import Settings
 from service.webhooks import add_delivery, send_after_commit
 
@@ -732,7 +732,7 @@ def _start_statement() -> Any:
 
 @functools.cache
 def _works_statement() -> Any:
-    """The comments' columns a detector needs, for ``ids``, sorted by id."""
+    """The comments' columns a detector needs, for the pending ones of ``ids``, sorted by id."""
     c = _COMMENTS.c
     return (
         select(
@@ -746,7 +746,9 @@ def _works_statement() -> Any:
             c.user_agent,
             c.referrer,
         )
-        .where(c.id.in_(bindparam("ids", expanding=True)))
+        # Pending comments only: a claim counts jobs without looking at their comments (see
+        # _claim_statement), so a job of a comment decided meanwhile is counted, not run.
+        .where(c.id.in_(bindparam("ids", expanding=True)), c.status == Status.PENDING.value)
         .order_by(c.id)
     )
 
@@ -778,9 +780,9 @@ def claim_checks(
 def _claim_statement(has_exclude: bool) -> Any:
     # No "comment still pending" test here, unlike start_checks: with it the planner joined
     # every unfinished job before sorting (60 ms per claim with 10,000 pending comments).
-    # Without it the claim walks ix_check_jobs_claimable backwards and stops at the limit. A
-    # job of a comment decided meanwhile (by a moderator) is rare: its result is recorded
-    # and its job completed, and record_checks decides only pending comments.
+    # Without it the claim walks ix_check_jobs_claimable backwards and stops at the limit.
+    # The work is then read for pending comments only (_works_statement): a claimed job of a
+    # comment no longer pending is counted once (so never claimed again) and not run.
     jobs = _JOBS.alias("waiting").c
     waiting = (
         select(jobs.id)
@@ -1161,6 +1163,13 @@ def relay_outbox(svc: Services) -> RelayReport:
             .with_for_update(skip_locked=True)
         ).all()
         for job in due:
+            if job.check not in CHECK_TASKS:
+                # No task runs this check (removed from the configuration with jobs still
+                # out?): it is unavailable. Held, never published unchecked, and the relay
+                # goes on with the other rows instead of failing on this one every run.
+                log.warning("relay: no task for this check; given up", extra={"check": job.check})
+                give_up.append((job.comment_id, job.check))
+                continue
             if job.send_count >= settings.relay_max_sends:
                 give_up.append((job.comment_id, job.check))
                 continue

@@ -6,20 +6,37 @@ The jobs here carry a check name of their own, so a worker running elsewhere in 
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import text
 
 from service.domain.submission import parse_submission
 from service.usecases import (
     Services,
     claim_checks,
+    relay_outbox,
     start_checks,
     submit_comment,
     utcnow,
 )
 from tests.conftest import comment_body, new_site
+
+
+@pytest.fixture(autouse=True)
+def _forget_test_comments(services: Services) -> Iterator[None]:
+    """Delete this module's comments afterwards: the suite shares one database."""
+    yield
+    with services.engine.begin() as c:
+        c.execute(
+            text(
+                "DELETE FROM comments WHERE id IN"
+                " (SELECT comment_id FROM check_jobs WHERE \"check\" LIKE 'claimtest-%')"
+            )
+        )
 
 
 def _backlog(services: Services, check: str, ages: list[float]) -> list[str]:
@@ -81,3 +98,34 @@ def test_claims_leave_fresh_and_finished_jobs(services: Services) -> None:
             {"now": utcnow(), "id": ids[1]},
         )
     assert [w.comment_id for w in claim_checks(services, check, 10)] == [ids[2]]
+
+
+def test_a_claimed_job_of_a_decided_comment_is_counted_not_run(services: Services) -> None:
+    check = f"claimtest-{uuid.uuid4().hex[:8]}"
+    decided, pending = _backlog(services, check, [30, 20])
+    with services.engine.begin() as c:
+        c.execute(text("UPDATE comments SET status = 'rejected' WHERE id = :id"), {"id": decided})
+    assert [w.comment_id for w in claim_checks(services, check, 10)] == [pending]
+    # Counted, so no later claim takes it again.
+    assert _attempts(services, check)[decided] == 1
+    assert claim_checks(services, check, 10) == []
+
+
+def test_relay_gives_up_a_job_no_task_can_run_and_goes_on(services: Services) -> None:
+    """A job whose check has no task (removed from the configuration while jobs were out) is
+    given up, so the comment is held, never published unchecked, and the relay keeps
+    working for everything else (it used to fail on such a row on every run)."""
+    check = f"claimtest-{uuid.uuid4().hex[:8]}"
+    (stuck,) = _backlog(services, check, [600])
+    report = relay_outbox(services)
+    assert report.given_up >= 1
+    with services.engine.connect() as c:
+        status, reasons = c.execute(
+            text("SELECT status, reasons FROM comments WHERE id = :id"), {"id": stuck}
+        ).one()
+        completed = c.execute(
+            text("SELECT completed_at FROM check_jobs WHERE comment_id = :id"), {"id": stuck}
+        ).scalar()
+    assert completed is not None
+    assert status == "held"
+    assert "check_unavailable" in (json.loads(reasons) if isinstance(reasons, str) else reasons)
