@@ -142,12 +142,9 @@ class TaskProducer:
             return self.send_check(comment_ids[0], check)
         return self.send(CHECK_TASKS[check], list(comment_ids))
 
-    def enqueue_check(self, comment_id: str, check: str) -> None:
-        """Non-blocking send; the outbox relay covers anything this does not deliver."""
-        self.enqueue_checks(comment_id, [check])
-
     def enqueue_checks(self, comment_id: str, checks: Sequence[str]) -> None:
-        """:meth:`enqueue_check` for several checks of one comment."""
+        """Non-blocking send of a comment's checks; the outbox relay covers anything this
+        does not deliver."""
         self._ensure_thread()
         names = tuple(CHECK_TASKS[check] for check in checks)
         try:
