@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -35,8 +34,10 @@ from bench.run import (  # run as a script, like bench/run.py
     ROOT,
     Proc,
     free_port,
-    gunicorn_cmd,
     open_loop,
+    prepare_deployment,
+    start_redis,
+    start_web,
     wait_decided,
     wait_http,
     wrk,
@@ -140,68 +141,10 @@ def main() -> None:
     procs: list[Proc] = []
     try:
         redis_port = free_port()
-        procs.append(
-            Proc(
-                "redis",
-                [
-                    "redis-server",
-                    "--port",
-                    str(redis_port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                ],
-                dict(os.environ),
-                tmp,
-            )
-        )
-        keys = subprocess.run(
-            [PY, "-m", "service.cli", "keys", "generate"],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=ROOT,
-        ).stdout
-        env = {k: v for k, v in os.environ.items() if not k.startswith("COMMENTMOD_")}
-        env.update(dict(line.split("=", 1) for line in keys.split()))
-        env.update(
-            {
-                "COMMENTMOD_DATABASE_URL": db_url,
-                "COMMENTMOD_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
-                "COMMENTMOD_VAR_DIR": str(tmp / "var"),
-                "COMMENTMOD_LOG_LEVEL": "WARNING",
-                "COMMENTMOD_RATE_LIMIT_SITE_REQUESTS": "1000000000",
-            }
-        )
-        subprocess.run(
-            [PY, "-m", "service.cli", "db", "upgrade"],
-            env=env,
-            check=True,
-            cwd=ROOT,
-            capture_output=True,
-        )
-        key = json.loads(
-            subprocess.run(
-                [PY, "-m", "service.cli", "sites", "create", "bench"],
-                env=env,
-                check=True,
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-            ).stdout
-        )["api_key"]
-        prom = tmp / "prom"
-        prom.mkdir()
+        procs.append(start_redis(redis_port, tmp))
+        env, key = prepare_deployment(db_url, f"redis://127.0.0.1:{redis_port}/0", tmp / "var")
         port = free_port()
-        web = Proc(
-            "web",
-            gunicorn_cmd(port, "service.api:create_app_from_env()"),
-            {**env, "PROMETHEUS_MULTIPROC_DIR": str(prom)},
-            tmp,
-        )
+        web = start_web(port, env, tmp)
         procs.append(web)
         url = f"http://127.0.0.1:{port}"
         wait_http(f"{url}/healthz")

@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,8 +34,10 @@ from bench.run import (  # run as a script, like bench/run.py
     WEB_WORKERS,
     Proc,
     free_port,
-    gunicorn_cmd,
     machine,
+    prepare_deployment,
+    start_baseline,
+    start_web,
     submit_json,
     wait_http,
     wrk,
@@ -74,55 +75,13 @@ def main() -> None:
             f"Isso is not installed at {args.isso_venv} (make bench-isso): skipped", file=sys.stderr
         )
     try:
-        keys = subprocess.run(
-            [PY, "-m", "service.cli", "keys", "generate"],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=ROOT,
-        ).stdout
-        env = {k: v for k, v in os.environ.items() if not k.startswith("COMMENTMOD_")}
-        env.update(dict(line.split("=", 1) for line in keys.split()))
-        env.update(
-            {
-                # The embedded defaults of config/commentmod.toml, under a fresh directory.
-                "COMMENTMOD_DATABASE_URL": f"sqlite:///{var}/commentmod.db",
-                "COMMENTMOD_BROKER_URL": f"sqla+sqlite:///{var}/broker.db",
-                "COMMENTMOD_VAR_DIR": str(var),
-                "COMMENTMOD_LOG_LEVEL": "WARNING",
-                "COMMENTMOD_RATE_LIMIT_SITE_REQUESTS": "1000000000",
-            }
+        # The embedded defaults of config/commentmod.toml, under a fresh directory.
+        env, key = prepare_deployment(
+            f"sqlite:///{var}/commentmod.db", f"sqla+sqlite:///{var}/broker.db", var
         )
-        subprocess.run(
-            [PY, "-m", "service.cli", "db", "upgrade"],
-            env=env,
-            check=True,
-            cwd=ROOT,
-            capture_output=True,
-        )
-        site = json.loads(
-            subprocess.run(
-                [PY, "-m", "service.cli", "sites", "create", "bench"],
-                env=env,
-                check=True,
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-            ).stdout
-        )
-        key = site["api_key"]
-        prom = tmp / "prom"
-        prom.mkdir()
         app_port, base_port, isso_port = free_port(), free_port(), free_port()
-        web_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(prom)}
-        procs.append(
-            Proc("web", gunicorn_cmd(app_port, "service.api:create_app_from_env()"), web_env, tmp)
-        )
-        procs.append(
-            Proc(
-                "baseline", gunicorn_cmd(base_port, "bench.baseline_app:create_app()"), web_env, tmp
-            )
-        )
+        procs.append(start_web(app_port, env, tmp))
+        procs.append(start_baseline(base_port, tmp))
         procs.append(Proc("worker", [PY, "-m", "service.cli", "worker"], env, tmp))
         procs.append(Proc("scheduler", [PY, "-m", "service.cli", "scheduler"], env, tmp))
         app_url, base_url = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{base_port}"
@@ -157,12 +116,12 @@ def main() -> None:
         if has_isso:
             wait_http(f"{isso_url}/info")
             for i, t in enumerate(READ_TEXTS[:20]):
-                r = session.post(
+                posted = session.post(
                     f"{isso_url}/new?uri=%2Fread-bench",
                     json={"title": "Read", "author": f"Reader {i}", "text": t},
                     timeout=5,
                 )
-                r.raise_for_status()
+                posted.raise_for_status()
             assert (
                 len(session.get(f"{isso_url}/?uri=%2Fread-bench", timeout=5).json()["replies"])
                 == 20
@@ -199,15 +158,15 @@ def main() -> None:
             if s["non_2xx"]:
                 print(f"warning: {s['non_2xx']:.0f} non-2xx embedded submits", file=sys.stderr)
             if has_isso:
-                i = wrk(
+                isso = wrk(
                     f"{isso_url}/new",
                     args.duration,
                     ROOT / "bench" / "isso_submit.lua",
                     {"BENCH_RUN": f"i{tag}"},
                 )
-                if i["non_2xx"]:
-                    print(f"warning: {i['non_2xx']:.0f} non-2xx Isso submits", file=sys.stderr)
-                rounds["isso_submit_rps"].append(i["rps"])
+                if isso["non_2xx"]:
+                    print(f"warning: {isso['non_2xx']:.0f} non-2xx Isso submits", file=sys.stderr)
+                rounds["isso_submit_rps"].append(isso["rps"])
             rounds["baseline_read_rps"].append(wrk(base_url + read_path, args.duration)["rps"])
             rounds["embedded_thread_read_rps"].append(
                 wrk(app_url + read_path, args.duration)["rps"]

@@ -169,6 +169,58 @@ def gunicorn_cmd(port: int, app: str) -> list[str]:
     ]
 
 
+def start_redis(port: int, tmp: Path) -> Proc:
+    """A private redis-server that keeps nothing on disk."""
+    cmd = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    return Proc("redis", [*cmd, "--appendonly", "no", "--dir", str(tmp)], dict(os.environ), tmp)
+
+
+def prepare_deployment(
+    database_url: str, broker_url: str, var_dir: Path
+) -> tuple[dict[str, str], str]:
+    """The environment of a fresh deployment on these stores (generated secrets; the one
+    bench site's rate limit lifted, though the limiter still counts, so its cost is
+    measured), its schema migrated and the site created. Returns (env, the site's API key)."""
+
+    def cli(*args: str, env: dict[str, str] | None = None) -> str:
+        return subprocess.run(
+            [PY, "-m", "service.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        ).stdout
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMMENTMOD_")}
+    env.update(dict(line.split("=", 1) for line in cli("keys", "generate").split()))
+    env.update(
+        {
+            "COMMENTMOD_DATABASE_URL": database_url,
+            "COMMENTMOD_BROKER_URL": broker_url,
+            "COMMENTMOD_VAR_DIR": str(var_dir),
+            "COMMENTMOD_LOG_LEVEL": "WARNING",
+            "COMMENTMOD_RATE_LIMIT_SITE_REQUESTS": "1000000000",
+        }
+    )
+    cli("db", "upgrade", env=env)
+    return env, str(json.loads(cli("sites", "create", "bench", env=env))["api_key"])
+
+
+def start_web(port: int, env: dict[str, str], tmp: Path) -> Proc:
+    """commentmod under gunicorn (multiprocess Prometheus metrics in ``tmp``/prom)."""
+    prom = tmp / "prom"
+    prom.mkdir(exist_ok=True)
+    web_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(prom)}
+    return Proc("web", gunicorn_cmd(port, "service.api:create_app_from_env()"), web_env, tmp)
+
+
+def start_baseline(port: int, tmp: Path) -> Proc:
+    """The bare Flask baseline under the same gunicorn settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMMENTMOD_")}
+    return Proc("baseline", gunicorn_cmd(port, "bench.baseline_app:create_app()"), env, tmp)
+
+
 def submit_json(session: requests.Session, base: str, key: str, thread: str, text_: str) -> str:
     body = {
         "thread_id": thread,
@@ -293,76 +345,11 @@ def main() -> None:
     engine = create_engine(db_url)
     try:
         redis_port = free_port()
-        procs.append(
-            Proc(
-                "redis",
-                [
-                    "redis-server",
-                    "--port",
-                    str(redis_port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--dir",
-                    str(tmp),
-                ],
-                dict(os.environ),
-                tmp,
-            )
-        )
-        keys = subprocess.run(
-            [PY, "-m", "service.cli", "keys", "generate"],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=ROOT,
-        ).stdout
-        env = {k: v for k, v in os.environ.items() if not k.startswith("COMMENTMOD_")}
-        env.update(dict(line.split("=", 1) for line in keys.split()))
-        env.update(
-            {
-                "COMMENTMOD_DATABASE_URL": db_url,
-                "COMMENTMOD_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
-                "COMMENTMOD_VAR_DIR": str(tmp / "var"),
-                "COMMENTMOD_LOG_LEVEL": "WARNING",
-                # One site posts thousands a second here: lift its limit, but keep the limiter
-                # counting in Redis so its cost is measured.
-                "COMMENTMOD_RATE_LIMIT_SITE_REQUESTS": "1000000000",
-            }
-        )
-        subprocess.run(
-            [PY, "-m", "service.cli", "db", "upgrade"],
-            env=env,
-            check=True,
-            cwd=ROOT,
-            capture_output=True,
-        )
-        site = json.loads(
-            subprocess.run(
-                [PY, "-m", "service.cli", "sites", "create", "bench"],
-                env=env,
-                check=True,
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-            ).stdout
-        )
-        key = site["api_key"]
-        prom = tmp / "prom"
-        prom.mkdir()
+        procs.append(start_redis(redis_port, tmp))
+        env, key = prepare_deployment(db_url, f"redis://127.0.0.1:{redis_port}/0", tmp / "var")
         app_port, base_port = free_port(), free_port()
-        web_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(prom)}
-        procs.append(
-            Proc("web", gunicorn_cmd(app_port, "service.api:create_app_from_env()"), web_env, tmp)
-        )
-        procs.append(
-            Proc(
-                "baseline", gunicorn_cmd(base_port, "bench.baseline_app:create_app()"), web_env, tmp
-            )
-        )
+        procs.append(start_web(app_port, env, tmp))
+        procs.append(start_baseline(base_port, tmp))
         worker = Proc("worker", [PY, "-m", "service.cli", "worker"], env, tmp)
         scheduler = Proc("scheduler", [PY, "-m", "service.cli", "scheduler"], env, tmp)
         procs += [worker, scheduler]
