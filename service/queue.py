@@ -25,6 +25,10 @@ CHECK_TASKS = {
     "spam": "moderation.check_spam",
     "toxicity": "moderation.check_toxicity",
 }
+# Every check of a batch of comments in one message (what the producer sends): the worker
+# counts, runs, records and decides both checks of a comment in one pass. The per-check tasks
+# above are for the relay's re-sends and for isolating a job.
+CHECK_COMMENTS_TASK = "moderation.check_comments"
 RELAY_TASK = "moderation.relay_outbox"
 PURGE_TASK = "moderation.purge_expired"
 # Carries a webhook_deliveries id only; see service/webhooks.py.
@@ -101,8 +105,8 @@ class TaskProducer:
 
     PAUSE_AFTER_FAILURE_SECONDS = 5.0
     MAX_BACKLOG = 10_000
-    # Checks already waiting in the backlog are sent together: one message per check with up
-    # to this many comment ids (the worker counts, records and decides them in a batch).
+    # Checks already waiting in the backlog are sent together: one message with up to this
+    # many comment ids (the worker counts, runs, records and decides them in a batch).
     MAX_BATCH = 100
     # Under load, wait this long after the first item for more before sending: every comment
     # that arrives meanwhile shares the messages (a Celery send costs about 0.4 ms of CPU, as
@@ -115,7 +119,8 @@ class TaskProducer:
         self._app = Celery("commentmod-producer", set_as_current=False)
         self._app.conf.update(celery_config(settings))
         # (task names, args, batchable): a batchable item's args are one comment id, to be
-        # checked by each of the task names (one item per comment: a put costs a wake-up).
+        # sent with others to each of the task names (one item per comment: a put costs a
+        # wake-up).
         self._backlog: queue.Queue[tuple[tuple[str, ...], tuple[str, ...], bool]] = queue.Queue(
             self.MAX_BACKLOG
         )
@@ -143,10 +148,16 @@ class TaskProducer:
         return self.send(CHECK_TASKS[check], list(comment_ids))
 
     def enqueue_checks(self, comment_id: str, checks: Sequence[str]) -> None:
-        """Non-blocking send of a comment's checks; the outbox relay covers anything this
-        does not deliver."""
+        """Non-blocking send of a comment's checks (one ``CHECK_COMMENTS_TASK`` message for
+        all of them, shared with other comments); the outbox relay covers anything this does
+        not deliver."""
+        if not checks:
+            return
+        unknown = set(checks) - set(CHECK_TASKS)
+        if unknown:
+            raise KeyError(f"no task for check(s) {sorted(unknown)}")
         self._ensure_thread()
-        names = tuple(CHECK_TASKS[check] for check in checks)
+        names = (CHECK_COMMENTS_TASK,)
         try:
             self._backlog.put_nowait((names, (comment_id,), True))
         except queue.Full:

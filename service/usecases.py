@@ -33,6 +33,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    tuple_,
     type_coerce,
     union_all,
     update,
@@ -659,23 +660,29 @@ def start_check(svc: Services, comment_id: str, check: str) -> CheckWork | None:
     return works[0] if works else None
 
 
-def start_checks(svc: Services, comment_ids: Sequence[str], check: str) -> list[CheckWork]:
-    """:func:`start_check` for a batch: one transaction, two statements whatever its size.
+def start_checks(
+    svc: Services, comment_ids: Sequence[str], checks: str | Sequence[str]
+) -> list[CheckWork]:
+    """:func:`start_check` for a batch, of one check or several: one transaction, two
+    statements whatever its size.
 
-    Returns the work of the ids that still need this check (sorted by id); the others (missing,
-    already recorded, already decided) are simply absent.
+    Returns the work of the (id, check) pairs that still need running, sorted by id then
+    check; the others (missing, already recorded, already decided) are simply absent.
     """
     ids = sorted(set(comment_ids))
     if not ids:
         return []
-    return _count_deliveries(svc, check, _start_statement(), {"job_check": check, "ids": ids})
+    return _count_deliveries(svc, _start_statement(), {"checks": _check_list(checks), "ids": ids})
 
 
-def _count_deliveries(
-    svc: Services, check: str, statement: Any, params: dict[str, Any]
-) -> list[CheckWork]:
-    """Run a counting ``UPDATE … RETURNING comment_id, attempt_count`` and read the work for
-    the ids it counted, in one transaction (shared by ``start_checks`` and ``claim_checks``).
+def _check_list(checks: str | Sequence[str]) -> list[str]:
+    return [checks] if isinstance(checks, str) else sorted(set(checks))
+
+
+def _count_deliveries(svc: Services, statement: Any, params: dict[str, Any]) -> list[CheckWork]:
+    """Run a counting ``UPDATE … RETURNING comment_id, check, attempt_count`` and read the
+    work for the jobs it counted, in one transaction (shared by ``start_checks`` and
+    ``claim_checks``).
 
     Core statements built once, on a plain connection: this runs for every message a worker
     takes, and the ORM session's execution and statement building cost more than the SQL.
@@ -685,7 +692,9 @@ def _count_deliveries(
             # No wait for the WAL flush: a count lost with a PostgreSQL crash only allows
             # one more attempt, and this commit is on every message's path.
             conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
-        attempts: dict[str, int] = {row[0]: row[1] for row in conn.execute(statement, params)}
+        attempts: dict[str, dict[str, int]] = {}
+        for comment_id, check, attempt in conn.execute(statement, params):
+            attempts.setdefault(comment_id, {})[check] = attempt
         if not attempts:
             return []
         rows = conn.execute(_works_statement(), {"ids": sorted(attempts)}).all()
@@ -701,16 +710,17 @@ def _count_deliveries(
             seconds_to_submit=row.seconds_to_submit,
             user_agent=row.user_agent,
             referrer=row.referrer,
-            attempt=attempts[row.id],
+            attempt=attempt,
         )
         for row in rows
+        for check, attempt in sorted(attempts[row.id].items())
     ]
 
 
 @functools.cache
 def _start_statement() -> Any:
-    """Count a delivery of ``check`` for ``ids`` while the job is unfinished and the comment
-    still pending (SQLite's RETURNING cannot read a joined table, hence EXISTS)."""
+    """Count a delivery of each of ``checks`` for ``ids`` while the job is unfinished and the
+    comment still pending (SQLite's RETURNING cannot read a joined table, hence EXISTS)."""
     jobs, comments = _JOBS.c, _COMMENTS.c
     pending = (
         select(comments.id)
@@ -720,13 +730,13 @@ def _start_statement() -> Any:
     return (
         update(_JOBS)
         .where(
-            jobs.check == bindparam("job_check"),
+            jobs.check.in_(bindparam("checks", expanding=True)),
             jobs.comment_id.in_(bindparam("ids", expanding=True)),
             jobs.completed_at.is_(None),
             pending,
         )
         .values(attempt_count=jobs.attempt_count + 1)
-        .returning(jobs.comment_id, jobs.attempt_count)
+        .returning(jobs.comment_id, jobs.check, jobs.attempt_count)
     )
 
 
@@ -754,10 +764,10 @@ def _works_statement() -> Any:
 
 
 def claim_checks(
-    svc: Services, check: str, limit: int, exclude: Sequence[str] = ()
+    svc: Services, checks: str | Sequence[str], limit: int, exclude: Sequence[str] = ()
 ) -> list[CheckWork]:
-    """Take up to ``limit`` jobs of ``check`` from the backlog, so that a queue of one-id
-    messages drains in batches.
+    """Take up to ``limit`` jobs of each of ``checks`` from the backlog, so that a queue of
+    one-id messages drains in batches.
 
     Only never-delivered, unfinished jobs (``attempt_count = 0``) that have waited at least
     ``CLAIM_AFTER_SECONDS`` are taken, newest first (their own messages are furthest
@@ -767,42 +777,47 @@ def claim_checks(
     """
     if limit <= 0:
         return []
-    params = {
-        "job_check": check,
-        "limit": limit,
-        "waited_since": utcnow() - timedelta(seconds=CLAIM_AFTER_SECONDS),
-        "exclude": list(exclude),
-    }
-    return _count_deliveries(svc, check, _claim_statement(bool(exclude)), params)
+    names = _check_list(checks)
+    params: dict[str, Any] = {f"check_{i}": name for i, name in enumerate(names)}
+    params.update(
+        limit=limit,
+        waited_since=utcnow() - timedelta(seconds=CLAIM_AFTER_SECONDS),
+        exclude=list(exclude),
+    )
+    return _count_deliveries(svc, _claim_statement(len(names), bool(exclude)), params)
 
 
 @functools.cache
-def _claim_statement(has_exclude: bool) -> Any:
+def _claim_statement(check_count: int, has_exclude: bool) -> Any:
     # No "comment still pending" test here, unlike start_checks: with it the planner joined
     # every unfinished job before sorting (60 ms per claim with 10,000 pending comments).
-    # Without it the claim walks ix_check_jobs_claimable backwards and stops at the limit.
+    # Without it the claim walks ix_check_jobs_claimable backwards and stops at the limit,
+    # once per check (one walk each: an IN list of checks would sort the whole backlog).
     # The work is then read for pending comments only (_works_statement): a claimed job of a
     # comment no longer pending is counted once (so never claimed again) and not run.
-    jobs = _JOBS.alias("waiting").c
-    waiting = (
-        select(jobs.id)
-        .where(
-            jobs.check == bindparam("job_check"),
-            jobs.completed_at.is_(None),
-            jobs.attempt_count == 0,
-            jobs.created_at <= bindparam("waited_since", type_=jobs.created_at.type),
+    walks = []
+    for i in range(check_count):
+        jobs = _JOBS.alias(f"waiting_{i}").c
+        waiting = (
+            select(jobs.id)
+            .where(
+                jobs.check == bindparam(f"check_{i}"),
+                jobs.completed_at.is_(None),
+                jobs.attempt_count == 0,
+                jobs.created_at <= bindparam("waited_since", type_=jobs.created_at.type),
+            )
+            .order_by(jobs.created_at.desc())
+            .limit(bindparam("limit"))
+            .with_for_update(skip_locked=True)
         )
-        .order_by(jobs.created_at.desc())
-        .limit(bindparam("limit"))
-        .with_for_update(skip_locked=True)
-    )
-    if has_exclude:
-        waiting = waiting.where(jobs.comment_id.not_in(bindparam("exclude", expanding=True)))
+        if has_exclude:
+            waiting = waiting.where(jobs.comment_id.not_in(bindparam("exclude", expanding=True)))
+        walks.append(_JOBS.c.id.in_(waiting.scalar_subquery()))
     return (
         update(_JOBS)
-        .where(_JOBS.c.id.in_(waiting.scalar_subquery()))
+        .where(or_(*walks))
         .values(attempt_count=_JOBS.c.attempt_count + 1)
-        .returning(_JOBS.c.comment_id, _JOBS.c.attempt_count)
+        .returning(_JOBS.c.comment_id, _JOBS.c.check, _JOBS.c.attempt_count)
     )
 
 
@@ -823,26 +838,27 @@ def record_check(svc: Services, comment_id: str, check: str, record: CheckRecord
     Idempotent: a second result for the same check is ignored (the first wins), and the
     decision is a guarded update from ``pending``, so a redelivered task never decides twice.
     """
-    return record_checks(svc, check, [(comment_id, record)])[comment_id]
+    return record_checks(svc, [(comment_id, check, record)])[comment_id]
 
 
 def record_checks(
-    svc: Services, check: str, records: Sequence[tuple[str, CheckRecord]]
+    svc: Services, records: Sequence[tuple[str, str, CheckRecord]]
 ) -> dict[str, Recorded]:
-    """:func:`record_check` for a batch of comments (one check), in one transaction.
+    """:func:`record_check` for a batch of ``(comment id, check, record)``, in one transaction.
 
     The statements do not grow with the batch: lock the comments (by id, so concurrent batches
-    never deadlock), read their jobs and results, insert the new results, complete the jobs,
-    then decide every comment whose checks are all in (see :func:`_decide_batch`). Same
-    idempotency as :func:`record_check`; the first record of an id in ``records`` wins.
+    never deadlock), read their jobs and results, insert the new results, complete the jobs
+    (one UPDATE per check), then decide every comment whose checks are all in (see
+    :func:`_decide_batch`). Same idempotency as :func:`record_check`; the first record of a
+    (comment, check) in ``records`` wins.
     """
-    by_id: dict[str, CheckRecord] = {}
-    for comment_id, record in records:
-        by_id.setdefault(comment_id, record)
-    report = {comment_id: Recorded(False, None) for comment_id in by_id}
-    if not by_id:
+    by_key: dict[tuple[str, str], CheckRecord] = {}
+    for comment_id, check, record in records:
+        by_key.setdefault((comment_id, check), record)
+    report = {comment_id: Recorded(False, None) for comment_id, _ in by_key}
+    if not by_key:
         return report
-    ids = sorted(by_id)
+    ids = sorted(report)
     with svc.unit_of_work() as s:
         # Serialize the checks of one comment so the last one sees every result.
         comments = s.scalars(
@@ -887,11 +903,16 @@ def record_checks(
         now = utcnow()
         new_rows: list[dict[str, Any]] = []
         new_langs: list[dict[str, Any]] = []
-        for comment in comments:
-            if check in outcomes[comment.id]:
+        completed: set[tuple[str, str]] = set()  # (comment id, check) whose job is now done
+        by_comment = {c.id: c for c in comments}
+        for (comment_id, check), record in by_key.items():
+            comment = by_comment.get(comment_id)
+            if comment is None:
                 continue
-            record = by_id[comment.id]
-            report[comment.id] = Recorded(True, None)
+            completed.add((comment_id, check))
+            if check in outcomes[comment_id]:
+                continue
+            report[comment_id] = Recorded(True, None)
             new_rows.append(
                 {
                     "comment_id": comment.id,
@@ -925,16 +946,10 @@ def record_checks(
                 update(table).where(table.c.id == bindparam("b_id")).values(lang=bindparam("lang")),
                 new_langs,
             )
-        s.execute(
-            update(CheckJob)
-            .where(
-                CheckJob.check == check,
-                CheckJob.comment_id.in_(found),
-                CheckJob.completed_at.is_(None),
-            )
-            .values(completed_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        if completed:
+            # One statement for every check, so its row locks are taken in one index order,
+            # as the counting UPDATE of start_checks takes them (no lock-order deadlock).
+            s.execute(_complete_jobs_statement(), {"now": now, "pairs": sorted(completed)})
         complete = [
             c
             for c in comments
@@ -945,6 +960,19 @@ def record_checks(
     for comment_id, status in decided.items():
         report[comment_id] = Recorded(report[comment_id].is_new, status)
     return report
+
+
+@functools.cache
+def _complete_jobs_statement() -> Any:
+    jobs = _JOBS.c
+    return (
+        update(_JOBS)
+        .where(
+            tuple_(jobs.comment_id, jobs.check).in_(bindparam("pairs", expanding=True)),
+            jobs.completed_at.is_(None),
+        )
+        .values(completed_at=bindparam("now", type_=jobs.completed_at.type))
+    )
 
 
 def _decide_batch(
@@ -1180,8 +1208,8 @@ def relay_outbox(svc: Services) -> RelayReport:
             backoff = settings.relay_stale_seconds * (2 ** (job.send_count - 1))
             job.next_send_at = now + timedelta(seconds=backoff)
             sent += 1
-    for check in sorted({check for _, check in give_up}):
-        record_checks(svc, check, [(cid, UNAVAILABLE) for cid, c in give_up if c == check])
+    if give_up:
+        record_checks(svc, [(cid, check, UNAVAILABLE) for cid, check in give_up])
     if sent or give_up or failed:
         log.info("relay", extra={"sent": sent, "given_up": len(give_up), "failed": failed})
     return RelayReport(sent=sent, given_up=len(give_up), failed=failed)

@@ -11,7 +11,7 @@ from celery import Celery, Task
 from celery.exceptions import Retry
 from sqlalchemy.exc import OperationalError
 
-from service.queue import CHECK_TASKS, PURGE_TASK, RELAY_TASK, WEBHOOK_TASK
+from service.queue import CHECK_COMMENTS_TASK, CHECK_TASKS, PURGE_TASK, RELAY_TASK, WEBHOOK_TASK
 from service.settings import Settings
 from service.usecases import (
     CLAIM_BATCH,
@@ -107,19 +107,21 @@ def register_tasks(
             **options,
         )
 
-    def run_checks(task: Task, check: str, comment_ids: str | list[str]) -> str:
+    def run_checks(task: Task, checks: tuple[str, ...], comment_ids: str | list[str]) -> str:
         """Idempotent: does only the missing work; "skipped" is a normal outcome.
 
-        A message carries one id (old messages, the relay) or a batch (the producer). Each
-        id keeps its own crash bound and retries: in a batch that was delivered before
-        without finishing (its worker died), the ids are re-sent one per message, so a
-        comment that kills its worker only holds itself; a detector error retries (then
-        gives up on) the failing ids alone.
+        A message carries one id (old messages, the relay) or a batch (the producer), for one
+        check (the relay, re-sends) or every check (the producer: one message runs, records
+        and decides both checks of its comments). Each (id, check) job keeps its own crash
+        bound and retries: in a batch that was delivered before without finishing (its
+        worker died), the jobs are re-sent one per message, so a comment that kills its
+        worker only holds itself; a detector error retries (then gives up on) the failing
+        ids alone.
         """
         ids = [comment_ids] if isinstance(comment_ids, str) else list(comment_ids)
         svc = services()
         try:
-            works = start_checks(svc, ids, check)
+            works = start_checks(svc, ids, checks)
         except OperationalError as exc:
             # The database is away: try again later; the relay re-sends if retries run out.
             raise retry_later(task, exc) from exc
@@ -128,58 +130,61 @@ def register_tasks(
             # An undisturbed first delivery also takes never-delivered jobs of the backlog
             # (see claim_checks), so one-id messages still drain in batches.
             try:
-                works += claim_checks(svc, check, CLAIM_BATCH - len(works), exclude=ids)
+                works += claim_checks(svc, checks, CLAIM_BATCH - len(works), exclude=ids)
             except OperationalError as exc:
                 raise retry_later(task, exc) from exc
         if not works:
             return "skipped"
         message_ids = set(ids)
-        records: list[tuple[str, CheckRecord]] = []
+        records: list[tuple[str, str, CheckRecord]] = []
         runnable: list[CheckWork] = []
-        isolated: list[str] = []
+        isolated: list[CheckWork] = []
         for work in works:
             if is_over_attempt_limit(svc, work):
-                log.warning("check given up after repeated deliveries", extra={"check": check})
-                records.append((work.comment_id, UNAVAILABLE))
+                log.warning("check given up after repeated deliveries", extra={"check": work.check})
+                records.append((work.comment_id, work.check, UNAVAILABLE))
             elif len(ids) > 1 and work.comment_id in message_ids and work.attempt > retries + 1:
                 # Delivered before without finishing (its worker died?): run it alone.
-                isolated.append(work.comment_id)
+                isolated.append(work)
             else:
                 runnable.append(work)
-        for comment_id in isolated:
+        for work in isolated:
             # If the send fails the job is still unfinished: the relay re-sends it.
-            svc.producer.send_check(comment_id, check)
-        failed: list[tuple[str, Exception]] = []
+            svc.producer.send_check(work.comment_id, work.check)
+        failed: list[tuple[str, str, Exception]] = []
         for work in runnable:
             try:
-                records.append((work.comment_id, run_detector(detector_for(check), work)))
+                record = run_detector(detector_for(work.check), work)
             except Retry:
                 raise
             except Exception as exc:  # noqa: BLE001 - retried, then recorded as unavailable
-                failed.append((work.comment_id, exc))
+                failed.append((work.comment_id, work.check, exc))
+            else:
+                records.append((work.comment_id, work.check, record))
         if failed and retries >= settings.check_max_retries:
             log.error(
                 "check failed after retries",
-                extra={"check": check, "error": type(failed[0][1]).__name__},
+                extra={"check": failed[0][1], "error": type(failed[0][2]).__name__},
             )
-            records += [(comment_id, UNAVAILABLE) for comment_id, _ in failed]
+            records += [(comment_id, check, UNAVAILABLE) for comment_id, check, _ in failed]
             failed = []
         try:
-            recorded = record_checks(svc, check, records)
+            recorded = record_checks(svc, records)
         except OperationalError as exc:
             raise retry_later(task, exc) from exc
         if failed:
             log.warning(
                 "check failed; retrying",
-                extra={"check": check, "error": type(failed[0][1]).__name__},
+                extra={"check": failed[0][1], "error": type(failed[0][2]).__name__},
             )
-            retry_ids = [comment_id for comment_id, _ in failed]
+            # Only the failing ids again; their recorded checks are done and will be skipped.
+            retry_ids = list(dict.fromkeys(comment_id for comment_id, _, _ in failed))
             raise retry_later(
-                task, failed[0][1], args=[retry_ids[0] if len(retry_ids) == 1 else retry_ids]
-            ) from failed[0][1]
+                task, failed[0][2], args=[retry_ids[0] if len(retry_ids) == 1 else retry_ids]
+            ) from failed[0][2]
         decided = sum(1 for r in recorded.values() if r.decided)
         if len(ids) == 1:
-            if records and records[0][1] is UNAVAILABLE:
+            if records and all(record is UNAVAILABLE for _, _, record in records):
                 return "given_up" if not runnable else "unavailable"
             only = next(iter(recorded.values()), None)
             if only is not None and only.decided:
@@ -197,11 +202,16 @@ def register_tasks(
 
     @app.task(name=CHECK_TASKS["spam"], **common)
     def check_spam(self: Task, comment_ids: str | list[str]) -> str:
-        return run_checks(self, "spam", comment_ids)
+        return run_checks(self, ("spam",), comment_ids)
 
     @app.task(name=CHECK_TASKS["toxicity"], **common)
     def check_toxicity(self: Task, comment_ids: str | list[str]) -> str:
-        return run_checks(self, "toxicity", comment_ids)
+        return run_checks(self, ("toxicity",), comment_ids)
+
+    @app.task(name=CHECK_COMMENTS_TASK, **common)
+    def check_comments(self: Task, comment_ids: str | list[str]) -> str:
+        """Every check of the comments, in one message: what the producer sends."""
+        return run_checks(self, tuple(CHECK_TASKS), comment_ids)
 
     @app.task(name=PURGE_TASK, acks_late=False)
     def purge_expired() -> str:

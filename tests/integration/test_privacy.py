@@ -59,7 +59,8 @@ def test_email_appears_nowhere_in_clear(
     finally:
         captive.close()
     assert [r.status_code for r in responses] == [202, 409, 422, 422]
-    assert len(messages) == 2 and all(comment_id in m for m in messages)
+    # One message carries every check of the comment (CHECK_COMMENTS_TASK).
+    assert len(messages) == 1 and comment_id in messages[0]
 
     # The real worker decides it after the relay re-sends to the real broker.
     time.sleep(settings.relay_grace_seconds)
