@@ -65,8 +65,7 @@ from service.webhooks import add_delivery, send_after_commit
 log = logging.getLogger(__name__)
 
 SYSTEM_ACTOR = "system"
-# See claim_checks: a worker takes never-delivered jobs waiting this long along with its own.
-CLAIM_AFTER_SECONDS = 0.2
+# See claim_checks: a worker takes up to this many never-delivered jobs of each check.
 CLAIM_BATCH = 50
 # Core tables for the batch statements of the worker's hot path (no unit of work).
 _COMMENTS = cast(Table, Comment.__table__)
@@ -661,18 +660,25 @@ def start_check(svc: Services, comment_id: str, check: str) -> CheckWork | None:
 
 
 def start_checks(
-    svc: Services, comment_ids: Sequence[str], checks: str | Sequence[str]
+    svc: Services,
+    comment_ids: Sequence[str],
+    checks: str | Sequence[str],
+    task_id: str | None = None,
 ) -> list[CheckWork]:
     """:func:`start_check` for a batch, of one check or several: one transaction, two
     statements whatever its size.
 
     Returns the work of the (id, check) pairs that still need running, sorted by id then
-    check; the others (missing, already recorded, already decided) are simply absent.
+    check; the others (missing, already recorded, already decided, or claimed by another
+    task: see :func:`claim_checks`) are simply absent. ``task_id`` is the running task's:
+    the jobs it claimed in an earlier life (a redelivery after its worker died, a retry) are
+    taken back with its own, each a counted delivery.
     """
     ids = sorted(set(comment_ids))
     if not ids:
         return []
-    return _count_deliveries(svc, _start_statement(), {"checks": _check_list(checks), "ids": ids})
+    params = {"checks": _check_list(checks), "ids": ids, "me": task_id}
+    return _count_deliveries(svc, _start_statement(), params)
 
 
 def _check_list(checks: str | Sequence[str]) -> list[str]:
@@ -719,19 +725,27 @@ def _count_deliveries(svc: Services, statement: Any, params: dict[str, Any]) -> 
 
 @functools.cache
 def _start_statement() -> Any:
-    """Count a delivery of each of ``checks`` for ``ids`` while the job is unfinished and the
-    comment still pending (SQLite's RETURNING cannot read a joined table, hence EXISTS)."""
+    """Count a delivery of each of ``checks`` for ``ids`` (unless another task claimed it)
+    and of the jobs task ``me`` claimed, while the job is unfinished and the comment still
+    pending (SQLite's RETURNING cannot read a joined table, hence EXISTS)."""
     jobs, comments = _JOBS.c, _COMMENTS.c
     pending = (
         select(comments.id)
         .where(comments.id == jobs.comment_id, comments.status == Status.PENDING.value)
         .exists()
     )
+    me = bindparam("me", type_=jobs.claimed_by.type)
     return (
         update(_JOBS)
         .where(
             jobs.check.in_(bindparam("checks", expanding=True)),
-            jobs.comment_id.in_(bindparam("ids", expanding=True)),
+            or_(
+                and_(
+                    jobs.comment_id.in_(bindparam("ids", expanding=True)),
+                    or_(jobs.claimed_by.is_(None), jobs.claimed_by == me),
+                ),
+                jobs.claimed_by == me,  # ix_check_jobs_claimed_by
+            ),
             jobs.completed_at.is_(None),
             pending,
         )
@@ -764,26 +778,29 @@ def _works_statement() -> Any:
 
 
 def claim_checks(
-    svc: Services, checks: str | Sequence[str], limit: int, exclude: Sequence[str] = ()
+    svc: Services,
+    checks: str | Sequence[str],
+    limit: int,
+    exclude: Sequence[str] = (),
+    task_id: str | None = None,
 ) -> list[CheckWork]:
-    """Take up to ``limit`` jobs of each of ``checks`` from the backlog, so that a queue of
-    one-id messages drains in batches.
+    """Take up to ``limit`` jobs of each of ``checks`` from the backlog for task ``task_id``,
+    so that the checks of many comments run, record and decide as one batch, whatever
+    messages they came with.
 
-    Only never-delivered, unfinished jobs (``attempt_count = 0``) that have waited at least
-    ``CLAIM_AFTER_SECONDS`` are taken, newest first (their own messages are furthest
-    back in the queue, and find them done), skipping rows another worker holds. A claim is a
+    Only never-delivered, unfinished jobs (``attempt_count = 0``) are taken, oldest first,
+    skipping rows another worker holds; each is stamped with ``task_id``. A claim is a
     counted delivery like any other, so the crash bound holds, and a job is claimed at most
-    once: if its worker dies, its own message runs it alone.
+    once. The job's own message, when it arrives, leaves a claimed job alone (it is a cheap
+    "skipped"); if the claiming worker dies, the redelivery of its message takes its claims
+    back (:func:`start_checks`), and on a broker that does not redeliver the relay releases
+    the claim when it re-sends the job (:func:`relay_outbox`).
     """
     if limit <= 0:
         return []
     names = _check_list(checks)
     params: dict[str, Any] = {f"check_{i}": name for i, name in enumerate(names)}
-    params.update(
-        limit=limit,
-        waited_since=utcnow() - timedelta(seconds=CLAIM_AFTER_SECONDS),
-        exclude=list(exclude),
-    )
+    params.update(limit=limit, now=utcnow(), exclude=list(exclude), me=task_id)
     return _count_deliveries(svc, _claim_statement(len(names), bool(exclude)), params)
 
 
@@ -791,8 +808,8 @@ def claim_checks(
 def _claim_statement(check_count: int, has_exclude: bool) -> Any:
     # No "comment still pending" test here, unlike start_checks: with it the planner joined
     # every unfinished job before sorting (60 ms per claim with 10,000 pending comments).
-    # Without it the claim walks ix_check_jobs_claimable backwards and stops at the limit,
-    # once per check (one walk each: an IN list of checks would sort the whole backlog).
+    # Without it the claim walks ix_check_jobs_claimable and stops at the limit, once per
+    # check (one walk each: an IN list of checks would sort the whole backlog).
     # The work is then read for pending comments only (_works_statement): a claimed job of a
     # comment no longer pending is counted once (so never claimed again) and not run.
     walks = []
@@ -804,9 +821,9 @@ def _claim_statement(check_count: int, has_exclude: bool) -> Any:
                 jobs.check == bindparam(f"check_{i}"),
                 jobs.completed_at.is_(None),
                 jobs.attempt_count == 0,
-                jobs.created_at <= bindparam("waited_since", type_=jobs.created_at.type),
+                jobs.created_at <= bindparam("now", type_=jobs.created_at.type),
             )
-            .order_by(jobs.created_at.desc())
+            .order_by(jobs.created_at)
             .limit(bindparam("limit"))
             .with_for_update(skip_locked=True)
         )
@@ -816,8 +833,30 @@ def _claim_statement(check_count: int, has_exclude: bool) -> Any:
     return (
         update(_JOBS)
         .where(or_(*walks))
-        .values(attempt_count=_JOBS.c.attempt_count + 1)
+        .values(
+            attempt_count=_JOBS.c.attempt_count + 1,
+            claimed_by=bindparam("me", type_=_JOBS.c.claimed_by.type),
+        )
         .returning(_JOBS.c.comment_id, _JOBS.c.check, _JOBS.c.attempt_count)
+    )
+
+
+def release_claims(svc: Services, works: Sequence[CheckWork]) -> None:
+    """Let the jobs of ``works`` be run by their own messages again (a worker isolating the
+    jobs of a batch whose earlier delivery died sends each in a message of its own)."""
+    if works:
+        pairs = sorted({(w.comment_id, w.check) for w in works})
+        with svc.engine.begin() as conn:
+            conn.execute(_release_statement(), {"pairs": pairs})
+
+
+@functools.cache
+def _release_statement() -> Any:
+    jobs = _JOBS.c
+    return (
+        update(_JOBS)
+        .where(tuple_(jobs.comment_id, jobs.check).in_(bindparam("pairs", expanding=True)))
+        .values(claimed_by=None)
     )
 
 
@@ -971,7 +1010,7 @@ def _complete_jobs_statement() -> Any:
             tuple_(jobs.comment_id, jobs.check).in_(bindparam("pairs", expanding=True)),
             jobs.completed_at.is_(None),
         )
-        .values(completed_at=bindparam("now", type_=jobs.completed_at.type))
+        .values(completed_at=bindparam("now", type_=jobs.completed_at.type), claimed_by=None)
     )
 
 
@@ -1204,6 +1243,7 @@ def relay_outbox(svc: Services) -> RelayReport:
             if not svc.producer.send_check(job.comment_id, job.check):
                 failed += 1
                 break  # the broker is down: the rest waits for the next run
+            job.claimed_by = None  # a claimer that died holds it no more: the message runs it
             job.send_count += 1
             backoff = settings.relay_stale_seconds * (2 ** (job.send_count - 1))
             job.next_send_at = now + timedelta(seconds=backoff)

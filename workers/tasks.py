@@ -24,6 +24,7 @@ from service.usecases import (
     purge_expired_idempotency_keys,
     record_checks,
     relay_outbox,
+    release_claims,
     start_checks,
 )
 from service.webhooks import deliver, relay_webhooks
@@ -120,34 +121,39 @@ def register_tasks(
         """
         ids = [comment_ids] if isinstance(comment_ids, str) else list(comment_ids)
         svc = services()
+        me = task.request.id
         try:
-            works = start_checks(svc, ids, checks)
+            works = start_checks(svc, ids, checks, task_id=me)
         except OperationalError as exc:
             # The database is away: try again later; the relay re-sends if retries run out.
             raise retry_later(task, exc) from exc
         retries = task.request.retries
         if retries == 0 and all(work.attempt == 1 for work in works):
-            # An undisturbed first delivery also takes never-delivered jobs of the backlog
-            # (see claim_checks), so one-id messages still drain in batches.
+            # An undisturbed first delivery also takes every never-delivered job of the
+            # backlog (see claim_checks): the checks of many comments then run, record and
+            # decide as one batch, and their own messages find them claimed or done.
             try:
-                works += claim_checks(svc, checks, CLAIM_BATCH - len(works), exclude=ids)
+                works += claim_checks(
+                    svc, checks, CLAIM_BATCH - len(works), exclude=ids, task_id=me
+                )
             except OperationalError as exc:
                 raise retry_later(task, exc) from exc
         if not works:
             return "skipped"
-        message_ids = set(ids)
         records: list[tuple[str, str, CheckRecord]] = []
         runnable: list[CheckWork] = []
         isolated: list[CheckWork] = []
+        batch_of_many = len({work.comment_id for work in works}) > 1
         for work in works:
             if is_over_attempt_limit(svc, work):
                 log.warning("check given up after repeated deliveries", extra={"check": work.check})
                 records.append((work.comment_id, work.check, UNAVAILABLE))
-            elif len(ids) > 1 and work.comment_id in message_ids and work.attempt > retries + 1:
+            elif batch_of_many and work.attempt > retries + 1:
                 # Delivered before without finishing (its worker died?): run it alone.
                 isolated.append(work)
             else:
                 runnable.append(work)
+        release_claims(svc, isolated)
         for work in isolated:
             # If the send fails the job is still unfinished: the relay re-sends it.
             svc.producer.send_check(work.comment_id, work.check)

@@ -146,6 +146,13 @@ class CheckJob(Base):
             postgresql_where=text("completed_at IS NULL AND attempt_count = 0"),
             sqlite_where=text("completed_at IS NULL AND attempt_count = 0"),
         ),
+        # The claims in progress, by claiming task (migration 0004).
+        Index(
+            "ix_check_jobs_claimed_by",
+            "claimed_by",
+            postgresql_where=text("claimed_by IS NOT NULL"),
+            sqlite_where=text("claimed_by IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -158,6 +165,9 @@ class CheckJob(Base):
     # kills its worker every time is still bounded).
     attempt_count: Mapped[int] = mapped_column(default=0)
     completed_at: Mapped[datetime | None]
+    # The task (Celery task id) that claimed this job from the backlog, until it completes
+    # or the relay re-sends it: the job's own message leaves it to that task.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class CheckResultRow(Base):

@@ -69,24 +69,81 @@ def _attempts(services: Services, check: str) -> dict[str, int]:
     return {row[0]: row[1] for row in rows}
 
 
-def test_claims_take_waiting_jobs_newest_first_once(services: Services) -> None:
-    check = f"claimtest-{uuid.uuid4().hex[:8]}"
-    # Five jobs that waited long enough (oldest first), one too fresh to be claimed.
-    old = _backlog(services, check, [50, 40, 30, 20, 10])
-    fresh = _backlog(services, check, [-60])[0]  # created "later": never old enough
+def _claimers(services: Services, check: str) -> dict[str, str | None]:
+    with services.engine.connect() as c:
+        rows = c.execute(
+            text('SELECT comment_id, claimed_by FROM check_jobs WHERE "check" = :check'),
+            {"check": check},
+        ).all()
+    return {row[0]: row[1] for row in rows}
 
-    first = claim_checks(services, check, 2)
-    assert [w.comment_id for w in first] == sorted(old[3:])  # the two newest, sorted by id
+
+def test_claims_take_waiting_jobs_oldest_first_once(services: Services) -> None:
+    check = f"claimtest-{uuid.uuid4().hex[:8]}"
+    # Five jobs waiting (oldest first), one stored "later" than now: not in the backlog yet.
+    old = _backlog(services, check, [50, 40, 30, 20, 10])
+    fresh = _backlog(services, check, [-60])[0]
+
+    first = claim_checks(services, check, 2, task_id="task-1")
+    assert [w.comment_id for w in first] == sorted(old[:2])  # the two oldest, sorted by id
     assert {w.attempt for w in first} == {1}
-    again = claim_checks(services, check, 10, exclude=[old[0]])
-    assert {w.comment_id for w in again} == set(old[1:3])  # never twice, exclusion respected
-    assert claim_checks(services, check, 10, exclude=[old[0]]) == []
+    again = claim_checks(services, check, 10, exclude=[old[2]], task_id="task-2")
+    assert {w.comment_id for w in again} == set(old[3:])  # never twice, exclusion respected
+    assert claim_checks(services, check, 10, exclude=[old[2]], task_id="task-3") == []
 
     attempts = _attempts(services, check)
-    assert attempts[fresh] == 0 and attempts[old[0]] == 0
-    assert all(attempts[i] == 1 for i in old[1:])
-    # A claimed job's own message later counts a second delivery (the job is unfinished).
-    assert [w.attempt for w in start_checks(services, [old[4]], check)] == [2]
+    assert attempts[fresh] == 0 and attempts[old[2]] == 0
+    assert all(attempts[i] == 1 for i in old[:2] + old[3:])
+    assert _claimers(services, check) == {
+        old[0]: "task-1",
+        old[1]: "task-1",
+        old[2]: None,
+        old[3]: "task-2",
+        old[4]: "task-2",
+        fresh: None,
+    }
+
+
+def test_a_claimed_job_is_left_to_its_claimer(services: Services) -> None:
+    """The claimed job's own message skips it; a redelivery of the claimer's message takes
+    it back as a counted delivery; the relay's re-send releases it."""
+    check = f"claimtest-{uuid.uuid4().hex[:8]}"
+    carrier, claimed = _backlog(services, check, [20, 10])
+    works = start_checks(services, [carrier], check, task_id="carrier-task")
+    assert [w.comment_id for w in works] == [carrier]
+    assert [w.comment_id for w in claim_checks(services, check, 10, task_id="carrier-task")] == [
+        claimed
+    ]
+
+    # Its own message, from another task: nothing to do.
+    assert start_checks(services, [claimed], check, task_id="own-message") == []
+    assert _attempts(services, check)[claimed] == 1
+    # The claimer's worker died: its message comes back with the same task id and takes both
+    # its own job and its claim, each counted again.
+    again = start_checks(services, [carrier], check, task_id="carrier-task")
+    assert {(w.comment_id, w.attempt) for w in again} == {(carrier, 2), (claimed, 2)}
+
+
+def test_the_relay_releases_the_claim_of_a_job_it_re_sends(services: Services) -> None:
+    """On a broker that forgets delivered messages, nothing redelivers a dead claimer's
+    message: the relay's re-send must be able to run the job."""
+    site, _ = new_site(services)
+    submission = parse_submission(comment_body(), max_text_chars=10_000)
+    comment_id = submit_comment(services, site, submission).id
+    with services.engine.begin() as c:  # claimed by a task whose worker died; now due
+        c.execute(
+            text(
+                "UPDATE check_jobs SET attempt_count = 1, claimed_by = 'dead-task',"
+                " next_send_at = :past WHERE comment_id = :id AND completed_at IS NULL"
+            ),
+            {"past": utcnow() - timedelta(seconds=5), "id": comment_id},
+        )
+    assert relay_outbox(services).sent >= 1
+    with services.engine.connect() as c:
+        claimers = c.execute(
+            text("SELECT claimed_by FROM check_jobs WHERE comment_id = :id"), {"id": comment_id}
+        ).scalars()
+        assert set(claimers) == {None}
 
 
 def test_claims_leave_fresh_and_finished_jobs(services: Services) -> None:

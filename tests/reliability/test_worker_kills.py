@@ -196,3 +196,89 @@ def test_check_that_kills_its_worker_every_time_is_bounded_then_held(
     assert counts["results"] == {"spam": 1, "toxicity": 1}
     assert 2 <= deliveries <= limit
     assert crashes >= 1
+
+
+def _claimer(svc: Services, comment_id: str, check: str) -> str | None:
+    with svc.sessions() as s:
+        return s.scalar(
+            select(CheckJob.claimed_by).where(
+                CheckJob.comment_id == comment_id, CheckJob.check == check
+            )
+        )
+
+
+@pytest.mark.parametrize("broker", ["redis", "embedded"])
+def test_worker_killed_while_running_jobs_it_claimed(
+    broker: str, backend: Backend, settings: Settings, tmp_path: Path
+) -> None:
+    """A worker takes the backlog's jobs along with its message's own (claims), then dies:
+    the claimed jobs' own messages leave them alone, so something else must bring them back.
+    Redis redelivers the claimer's message, which takes its claims back and, as a batch that
+    died, re-sends each job in a message of its own; the embedded broker forgets it, and the
+    relay releases the claims when it re-sends. Every comment is decided once."""
+    s = fault_settings(
+        settings,
+        tmp_path,
+        broker_url=_broker(broker, tmp_path),
+        detector_plugins=plugins.SLOW_SPAM,
+        relay_grace_seconds=60.0 if broker == "redis" else 6.0,
+        relay_stale_seconds=60.0 if broker == "redis" else 6.0,
+    )
+    slow = {plugins.SLOW_SECONDS_ENV: str(SLOW_SECONDS)}
+    svc = build_services(s)
+    _, key = create_site(svc, f"rel-claim-{broker}-{time.time_ns()}")
+    try:
+        with live_server(svc) as url:
+            ids = []
+            for _ in range(3):  # one message each (the producer is idle between them)
+                ids.append(_submit(url, key))
+                time.sleep(0.3)
+            assert svc.producer.flush()
+            worker = Worker(s, tmp_path / "worker-1.log", concurrency=1, extra_env=slow)
+            Scheduler(s, tmp_path / "scheduler.log")
+            worker.wait_ready()
+            # The first message runs its comment and claims the other two.
+            wait_for(
+                lambda: all(_claimer(svc, cid, "spam") for cid in ids[1:]), 30, "claims taken"
+            )
+            claimer = _claimer(svc, ids[1], "spam")
+            assert claimer is not None and _claimer(svc, ids[2], "spam") == claimer
+            killed_at = time.monotonic()
+            worker.kill()
+            Worker(s, tmp_path / "worker-2.log", concurrency=1, extra_env=slow).wait_ready()
+            wait_for(
+                lambda: all(c["status"] != "pending" for c in pipeline_counts(svc, ids).values()),
+                120,
+                "every comment decided",
+                interval=0.2,
+            )
+            recovery = time.monotonic() - killed_at
+            time.sleep(2)  # deliveries still in flight must change nothing
+            counts = pipeline_counts(svc, ids)
+            attempts = {cid: _attempts(svc, cid, "spam") for cid in ids}
+    finally:
+        svc.close()
+    bound = (
+        (
+            s.broker_visibility_timeout_seconds + s.broker_restore_interval_seconds
+            if broker == "redis"
+            else s.relay_stale_seconds + s.relay_interval_seconds
+        )
+        + 3 * SLOW_SECONDS  # the three spam checks run one after another
+        + 20  # worker restart and slack
+    )
+    record(
+        f"worker SIGKILL while running claimed jobs ({broker} broker)",
+        backend,
+        comments=len(ids),
+        statuses=sorted(c["status"] for c in counts.values()),
+        spam_deliveries=sorted(attempts.values()),
+        recovery_seconds=round(recovery, 1),
+        bound_seconds=bound,
+    )
+    for c in counts.values():
+        assert c["status"] == "published"
+        assert c["results"] == {"spam": 1, "toxicity": 1}
+        assert c["decisions"] == 1 and c["publications"] == 1
+    assert all(n >= 2 for n in attempts.values())  # each spam check ran again after the kill
+    assert recovery < bound
