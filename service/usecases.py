@@ -664,31 +664,39 @@ def start_checks(
     comment_ids: Sequence[str],
     checks: str | Sequence[str],
     task_id: str | None = None,
+    claim: int = 0,
 ) -> list[CheckWork]:
     """:func:`start_check` for a batch, of one check or several: one transaction, two
-    statements whatever its size.
+    statements whatever its size (three with ``claim``).
 
     Returns the work of the (id, check) pairs that still need running, sorted by id then
     check; the others (missing, already recorded, already decided, or claimed by another
     task: see :func:`claim_checks`) are simply absent. ``task_id`` is the running task's:
     the jobs it claimed in an earlier life (a redelivery after its worker died, a retry) are
-    taken back with its own, each a counted delivery.
+    taken back with its own, each a counted delivery. With ``claim``, a delivery whose jobs
+    are all at their first attempt also claims up to that many jobs of each check from the
+    backlog, in the same transaction.
     """
     ids = sorted(set(comment_ids))
     if not ids:
         return []
-    params = {"checks": _check_list(checks), "ids": ids, "me": task_id}
-    return _count_deliveries(svc, _start_statement(), params)
+    names = _check_list(checks)
+    start = (_start_statement(), {"checks": names, "ids": ids, "me": task_id})
+    return _count_deliveries(svc, start, _claim_step(names, claim, ids, task_id))
 
 
 def _check_list(checks: str | Sequence[str]) -> list[str]:
     return [checks] if isinstance(checks, str) else sorted(set(checks))
 
 
-def _count_deliveries(svc: Services, statement: Any, params: dict[str, Any]) -> list[CheckWork]:
-    """Run a counting ``UPDATE … RETURNING comment_id, check, attempt_count`` and read the
-    work for the jobs it counted, in one transaction (shared by ``start_checks`` and
-    ``claim_checks``).
+def _count_deliveries(
+    svc: Services,
+    start: tuple[Any, dict[str, Any]] | None,
+    claim: tuple[Any, dict[str, Any]] | None,
+) -> list[CheckWork]:
+    """Run the counting ``UPDATE … RETURNING comment_id, check, attempt_count`` of a start
+    and then, when every job it counted is at its first attempt, of a claim; then read the
+    work for the jobs counted. One transaction (``start_checks`` and ``claim_checks``).
 
     Core statements built once, on a plain connection: this runs for every message a worker
     takes, and the ORM session's execution and statement building cost more than the SQL.
@@ -699,8 +707,13 @@ def _count_deliveries(svc: Services, statement: Any, params: dict[str, Any]) -> 
             # one more attempt, and this commit is on every message's path.
             conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
         attempts: dict[str, dict[str, int]] = {}
-        for comment_id, check, attempt in conn.execute(statement, params):
-            attempts.setdefault(comment_id, {})[check] = attempt
+        for step in (start, claim):
+            if step is None:
+                continue
+            if step is claim and any(a != 1 for by in attempts.values() for a in by.values()):
+                break  # a disturbed delivery runs what it has, alone
+            for comment_id, check, attempt in conn.execute(*step):
+                attempts.setdefault(comment_id, {})[check] = attempt
         if not attempts:
             return []
         rows = conn.execute(_works_statement(), {"ids": sorted(attempts)}).all()
@@ -796,12 +809,17 @@ def claim_checks(
     back (:func:`start_checks`), and on a broker that does not redeliver the relay releases
     the claim when it re-sends the job (:func:`relay_outbox`).
     """
+    return _count_deliveries(svc, None, _claim_step(_check_list(checks), limit, exclude, task_id))
+
+
+def _claim_step(
+    names: list[str], limit: int, exclude: Sequence[str], task_id: str | None
+) -> tuple[Any, dict[str, Any]] | None:
     if limit <= 0:
-        return []
-    names = _check_list(checks)
+        return None
     params: dict[str, Any] = {f"check_{i}": name for i, name in enumerate(names)}
     params.update(limit=limit, now=utcnow(), exclude=list(exclude), me=task_id)
-    return _count_deliveries(svc, _claim_statement(len(names), bool(exclude)), params)
+    return _claim_statement(len(names), bool(exclude)), params
 
 
 @functools.cache

@@ -19,7 +19,6 @@ from service.usecases import (
     CheckRecord,
     CheckWork,
     Services,
-    claim_checks,
     is_over_attempt_limit,
     purge_expired_idempotency_keys,
     record_checks,
@@ -122,22 +121,17 @@ def register_tasks(
         ids = [comment_ids] if isinstance(comment_ids, str) else list(comment_ids)
         svc = services()
         me = task.request.id
-        try:
-            works = start_checks(svc, ids, checks, task_id=me)
-        except OperationalError as exc:
-            # The database is away: try again later; the relay re-sends if retries run out.
-            raise retry_later(task, exc) from exc
         retries = task.request.retries
-        if retries == 0 and all(work.attempt == 1 for work in works):
+        try:
             # An undisturbed first delivery also takes every never-delivered job of the
             # backlog (see claim_checks): the checks of many comments then run, record and
             # decide as one batch, and their own messages find them claimed or done.
-            try:
-                works += claim_checks(
-                    svc, checks, CLAIM_BATCH - len(works), exclude=ids, task_id=me
-                )
-            except OperationalError as exc:
-                raise retry_later(task, exc) from exc
+            works = start_checks(
+                svc, ids, checks, task_id=me, claim=CLAIM_BATCH - len(ids) if not retries else 0
+            )
+        except OperationalError as exc:
+            # The database is away: try again later; the relay re-sends if retries run out.
+            raise retry_later(task, exc) from exc
         if not works:
             return "skipped"
         records: list[tuple[str, str, CheckRecord]] = []
