@@ -830,7 +830,10 @@ def _claim_statement(check_count: int, has_exclude: bool) -> Any:
     # check (one walk each: an IN list of checks would sort the whole backlog).
     # The work is then read for pending comments only (_works_statement): a claimed job of a
     # comment no longer pending is counted once (so never claimed again) and not run.
-    walks = []
+    # The walks are joined by UNION ALL of derived tables (one IN): with an OR of one IN per
+    # walk the planner could not join on the key and scanned the whole table (90 ms with
+    # 400,000 jobs).
+    walks: list[Any] = []
     for i in range(check_count):
         jobs = _JOBS.alias(f"waiting_{i}").c
         waiting = (
@@ -847,10 +850,15 @@ def _claim_statement(check_count: int, has_exclude: bool) -> Any:
         )
         if has_exclude:
             waiting = waiting.where(jobs.comment_id.not_in(bindparam("exclude", expanding=True)))
-        walks.append(_JOBS.c.id.in_(waiting.scalar_subquery()))
+        walks.append(waiting)
+    if len(walks) == 1:
+        claimed: Any = walks[0].scalar_subquery()
+    else:
+        derived = [walk.subquery(f"walk_{i}") for i, walk in enumerate(walks)]
+        claimed = union_all(*(select(d.c.id) for d in derived))
     return (
         update(_JOBS)
-        .where(or_(*walks))
+        .where(_JOBS.c.id.in_(claimed))
         .values(
             attempt_count=_JOBS.c.attempt_count + 1,
             claimed_by=bindparam("me", type_=_JOBS.c.claimed_by.type),
