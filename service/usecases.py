@@ -925,6 +925,9 @@ def record_checks(
         return report
     ids = sorted(report)
     with svc.unit_of_work() as s:
+        # Core statements go straight to the transaction's connection: through the Session
+        # each paid the ORM's execution machinery (about half of this function's time).
+        conn = s.connection()
         # Serialize the checks of one comment so the last one sees every result.
         comments = s.scalars(
             select(Comment).where(Comment.id.in_(ids)).order_by(Comment.id).with_for_update()
@@ -934,7 +937,7 @@ def record_checks(
         found = [c.id for c in comments]
         # Every check each comment needs, with its result where there is one: one query serves
         # both the idempotency test and the decision below.
-        pairs = s.execute(
+        pairs = conn.execute(
             select(
                 CheckJob.comment_id,
                 CheckJob.check,
@@ -1004,17 +1007,17 @@ def record_checks(
                 new_langs.append({"b_id": comment.id, "lang": record.lang})
                 set_committed_value(comment, "lang", record.lang)
         if new_rows:
-            s.execute(insert(_RESULTS), new_rows)
+            conn.execute(insert(_RESULTS), new_rows)
         if new_langs:
             table = _COMMENTS
-            s.execute(
+            conn.execute(
                 update(table).where(table.c.id == bindparam("b_id")).values(lang=bindparam("lang")),
                 new_langs,
             )
         if completed:
             # One statement for every check, so its row locks are taken in one index order,
             # as the counting UPDATE of start_checks takes them (no lock-order deadlock).
-            s.execute(_complete_jobs_statement(), {"now": now, "pairs": sorted(completed)})
+            conn.execute(_complete_jobs_statement(), {"now": now, "pairs": sorted(completed)})
         complete = [
             c
             for c in comments
@@ -1192,8 +1195,9 @@ def transition_many(
         return []
     values = _transition_values(expected, target, reasons, now)
     table = _COMMENTS
+    conn = s.connection()  # Core statements: no ORM execution machinery
     changed_ids = set(
-        s.scalars(
+        conn.scalars(
             update(table)
             .where(table.c.id.in_([c.id for c in comments]), table.c.status == expected.value)
             .values(**values)
@@ -1203,7 +1207,7 @@ def transition_many(
     changed = [c for c in comments if c.id in changed_ids]
     if not changed:
         return []
-    s.execute(
+    conn.execute(
         insert(_AUDIT),
         [
             {
