@@ -38,6 +38,7 @@ from bench.run import (  # run as a script, like bench/run.py
     prepare_deployment,
     start_redis,
     start_web,
+    vacuum,
     wait_decided,
     wait_http,
     wrk,
@@ -158,6 +159,7 @@ def main() -> None:
             {"BENCH_KEY": key, "BENCH_RUN": "warm"},
         )
         web_pid = psutil.Process(web.p.pid).children()[0].pid
+        vacuum(db_url)  # this machine's PostgreSQL runs with autovacuum off
         before = cpu_by_group()
         profiler = spy(web_pid, args.duration - 2, tmp / "web.raw")
         load = wrk(
@@ -181,6 +183,7 @@ def main() -> None:
         wait_decided(engine, [], timeout=900)  # the submit load's backlog
         warm = open_loop(url, key, 20, 2)
         wait_decided(engine, warm)
+        vacuum(db_url)
         before = cpu_by_group()
         profiler = spy(worker.p.pid, args.duration - 2, tmp / "worker.raw", subprocesses=True)
         ids = open_loop(url, key, args.e2e_rate, args.duration)

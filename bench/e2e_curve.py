@@ -8,7 +8,8 @@ scheduler, a private redis-server, a fresh PostgreSQL database). For each rate i
 prints one JSON line: latency percentiles (server-stamped `decided_at - created_at`), the
 length of the Redis queue sampled every 20 ms while it ran, and CPU milliseconds per comment
 by process group. `--burst` first runs the wrk submit load for 10 s and waits for it to be
-decided, as `bench/run.py` does before its e2e figure.
+decided, as `bench/run.py` does before its e2e figure. Before each rate the database is
+vacuumed and analyzed (`bench.run.vacuum`: this machine's PostgreSQL has autovacuum off).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from bench.run import (
     prepare_deployment,
     start_redis,
     start_web,
+    vacuum,
     wait_decided,
     wait_http,
     wait_queue_empty,
@@ -97,6 +99,7 @@ def main() -> None:
                     target=_sample_queue, args=(queue, lengths, sampling), daemon=True
                 )
                 sampler.start()
+                vacuum(url)  # this machine's PostgreSQL runs with autovacuum off
                 before = cpu_by_group()
                 ids = open_loop(base, key, rate, args.seconds)
                 wait_decided(engine, ids)
