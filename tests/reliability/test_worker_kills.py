@@ -238,9 +238,7 @@ def test_worker_killed_while_running_jobs_it_claimed(
             Scheduler(s, tmp_path / "scheduler.log")
             worker.wait_ready()
             # The first message runs its comment and claims the other two.
-            wait_for(
-                lambda: all(_claimer(svc, cid, "spam") for cid in ids[1:]), 30, "claims taken"
-            )
+            wait_for(lambda: all(_claimer(svc, cid, "spam") for cid in ids[1:]), 30, "claims taken")
             claimer = _claimer(svc, ids[1], "spam")
             assert claimer is not None and _claimer(svc, ids[2], "spam") == claimer
             killed_at = time.monotonic()
