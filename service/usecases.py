@@ -913,7 +913,7 @@ def record_checks(
 
     The statements do not grow with the batch: lock the comments (by id, so concurrent batches
     never deadlock), read their jobs and results, insert the new results, complete the jobs
-    (one UPDATE per check), then decide every comment whose checks are all in (see
+    (one UPDATE for every check), then decide every comment whose checks are all in (see
     :func:`_decide_batch`). Same idempotency as :func:`record_check`; the first record of a
     (comment, check) in ``records`` wins.
     """
@@ -925,8 +925,8 @@ def record_checks(
         return report
     ids = sorted(report)
     with svc.unit_of_work() as s:
-        # Core statements go straight to the transaction's connection: through the Session
-        # each paid the ORM's execution machinery (about half of this function's time).
+        # Core statements go straight to the transaction's connection: they need nothing of
+        # the ORM's execution machinery (a few per cent of this function's time).
         conn = s.connection()
         # Serialize the checks of one comment so the last one sees every result.
         comments = s.scalars(

@@ -183,10 +183,10 @@ def register_tasks(
                 task, failed[0][2], args=[retry_ids[0] if len(retry_ids) == 1 else retry_ids]
             ) from failed[0][2]
         decided = sum(1 for r in recorded.values() if r.decided)
-        if len(ids) == 1:
+        if len(ids) == 1 and set(recorded) <= set(ids):  # its own comment only, nothing claimed
             if records and all(record is UNAVAILABLE for _, _, record in records):
                 return "given_up" if not runnable else "unavailable"
-            only = next(iter(recorded.values()), None)
+            only = recorded.get(ids[0])
             if only is not None and only.decided:
                 return f"decided:{only.decided}"
             return "recorded" if records else "skipped"
