@@ -1,11 +1,12 @@
-"""Property: whatever the order of check outcomes, duplicates, redeliveries and relay runs,
-a comment ends public exactly when the policy (service/domain/policy.py decide()) says so,
-decided once, from the first result recorded for each check.
+"""Property: whatever the order of check outcomes, duplicates, redeliveries, claims (by a
+worker that records, or by one that dies holding the job and whose message comes back) and
+relay runs, a comment ends public exactly when the policy (service/domain/policy.py
+decide()) says so, decided once, from the first result recorded for each check.
 
-Driven through the real use cases (start_check, record_check, relay_outbox) on the run's
-database engine: a private SQLite file on the embedded backend, a private schema of the
-run's PostgreSQL database otherwise (the relay scans every due job, so it must not see
-other tests' comments).
+Driven through the real use cases (start_checks, claim_checks, record_check, relay_outbox)
+on the run's database engine: a private SQLite file on the embedded backend, a private
+schema of the run's PostgreSQL database otherwise (the relay scans every due job, so it
+must not see other tests' comments).
 """
 
 from __future__ import annotations
@@ -30,12 +31,13 @@ from service.usecases import (
     CheckRecord,
     Services,
     build_services,
+    claim_checks,
     create_site,
     is_over_attempt_limit,
     list_thread,
     record_check,
     relay_outbox,
-    start_check,
+    start_checks,
     submit_comment,
     utcnow,
 )
@@ -86,6 +88,11 @@ event = st.one_of(
     st.tuples(st.just("deliver"), st.sampled_from(CHECKS), outcome),
     st.tuples(st.just("record"), st.sampled_from(CHECKS), outcome),
     st.tuples(st.just("relay"), st.just(""), st.just(("", 0))),
+    # A worker claims the job from the backlog and records it, or dies holding it; a
+    # redelivery of the dead claimer's message takes its claim back.
+    st.tuples(st.just("claim"), st.sampled_from(CHECKS), outcome),
+    st.tuples(st.just("claim_and_die"), st.sampled_from(CHECKS), st.just(("", 0))),
+    st.tuples(st.just("claimer_back"), st.sampled_from(CHECKS), outcome),
 )
 
 
@@ -133,9 +140,16 @@ def test_public_exactly_when_the_policy_says_so(
                         first[c] = UNAVAILABLE
                     else:
                         sends[c] += 1
-        elif kind == "deliver":  # what a worker does with one delivery
-            work = start_check(svc, cid, check)
-            if work is None:
+        elif kind in ("deliver", "claim", "claim_and_die", "claimer_back"):
+            if kind == "deliver":  # what a worker does with one delivery of its own message
+                works = start_checks(svc, [cid], check)
+            elif kind == "claimer_back":  # the dead claimer's message, redelivered
+                works = start_checks(svc, [f"other-{cid}"], check, task_id=f"dead-{cid}")
+            else:  # the schema holds earlier examples' jobs too: take them all, keep ours
+                claimer = f"dead-{cid}" if kind == "claim_and_die" else f"live-{cid}"
+                works = claim_checks(svc, check, 1000, task_id=claimer)
+            work = next((w for w in works if w.comment_id == cid), None)
+            if work is None or kind == "claim_and_die":
                 continue
             record = UNAVAILABLE if is_over_attempt_limit(svc, work) else _record(verdict, links)
             record_check(svc, cid, check, record)
