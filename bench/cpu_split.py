@@ -22,18 +22,19 @@ import sys
 import tempfile
 import uuid
 from collections import Counter
+from contextlib import ExitStack
 from pathlib import Path
 
 import psutil
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.run import (  # run as a script, like bench/run.py
-    PG_ADMIN,
     PY,
     ROOT,
     Proc,
     free_port,
+    fresh_database,
     open_loop,
     prepare_deployment,
     start_redis,
@@ -133,11 +134,8 @@ def main() -> None:
     parser.add_argument("--e2e-rate", type=float, default=100.0)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="commentmod-cpu-"))
-    db_name = f"commentmod_cpu_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{db_name}"'))
-    db_url = PG_ADMIN.rsplit("/", 1)[0] + f"/{db_name}"
+    cleanup = ExitStack()
+    db_url = cleanup.enter_context(fresh_database("commentmod_cpu"))
     engine = create_engine(db_url)
     procs: list[Proc] = []
     try:
@@ -199,9 +197,7 @@ def main() -> None:
         for p in reversed(procs):
             p.stop()
         engine.dispose()
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
-        admin.dispose()
+        cleanup.close()
     print(json.dumps(result, indent=1))
 
 

@@ -20,20 +20,19 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import redis
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.cpu_split import cpu_by_group  # run as a script, like bench/run.py
 from bench.run import (
-    PG_ADMIN,
     PY,
     ROOT,
     Proc,
     free_port,
+    fresh_database,
     latencies_ms,
     open_loop,
     pct,
@@ -60,13 +59,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--burst", action="store_true")
     args = parser.parse_args()
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    database = f"commentmod_curve_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as c:
-        c.execute(text(f"CREATE DATABASE {database}"))
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{database}"
     procs: list[Proc] = []
-    with tempfile.TemporaryDirectory(prefix="commentmod-curve-") as tmp_name:
+    with (
+        tempfile.TemporaryDirectory(prefix="commentmod-curve-") as tmp_name,
+        fresh_database("commentmod_curve") as url,
+    ):
         tmp = Path(tmp_name)
         engine = create_engine(url)
         try:
@@ -130,8 +127,6 @@ def main() -> None:
             for proc in reversed(procs):
                 proc.stop()
             engine.dispose()
-            with admin.connect() as c:
-                c.execute(text(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
 
 
 if __name__ == "__main__":

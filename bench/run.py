@@ -27,7 +27,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -248,6 +249,21 @@ def wait_decided(engine: Any, ids: list[str], timeout: float = 300) -> None:
     raise TimeoutError("comments still pending")
 
 
+@contextmanager
+def fresh_database(prefix: str) -> Iterator[str]:
+    """A new PostgreSQL database for one bench run (its URL), dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def vacuum(database_url: str) -> None:
     """``VACUUM (ANALYZE)`` the bench's database, as autovacuum would between phases.
 
@@ -353,11 +369,8 @@ def main() -> None:
         sys.exit("wrk is required: apt-get install wrk")
     tmp = Path(tempfile.mkdtemp(prefix="commentmod-bench-"))
     procs: list[Proc] = []
-    db_name = f"commentmod_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{db_name}"'))
-    db_url = PG_ADMIN.rsplit("/", 1)[0] + f"/{db_name}"
+    cleanup = ExitStack()
+    db_url = cleanup.enter_context(fresh_database("commentmod_bench"))
     engine = create_engine(db_url)
     try:
         redis_port = free_port()
@@ -513,9 +526,7 @@ def main() -> None:
         for p in reversed(procs):
             p.stop()
         engine.dispose()
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
-        admin.dispose()
+        cleanup.close()
     print(json.dumps(result))
 
 

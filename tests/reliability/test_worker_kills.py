@@ -36,6 +36,28 @@ def _broker(kind: str, tmp: Path) -> str:
     return f"sqla+sqlite:///{tmp / 'broker.db'}"
 
 
+def _slow_spam_settings(broker: str, settings: Settings, tmp: Path) -> Settings:
+    return fault_settings(
+        settings,
+        tmp,
+        broker_url=_broker(broker, tmp),
+        detector_plugins=plugins.SLOW_SPAM,
+        # Redis: no relay re-send before the broker's own redelivery (visibility timeout),
+        # so what is measured is kombu's restore. Embedded: the relay is the only way back.
+        relay_grace_seconds=60.0 if broker == "redis" else 6.0,
+        relay_stale_seconds=60.0 if broker == "redis" else 6.0,
+    )
+
+
+def _way_back_seconds(s: Settings, broker: str) -> float:
+    """How long a dead worker's message takes to come back: Redis restores it once it is
+    older than the visibility timeout, at the next sweep; on the embedded broker the relay
+    re-sends its jobs once they are stale."""
+    if broker == "redis":
+        return s.broker_visibility_timeout_seconds + s.broker_restore_interval_seconds
+    return s.relay_stale_seconds + s.relay_interval_seconds
+
+
 def _attempts(svc: Services, comment_id: str, check: str) -> int:
     with svc.sessions() as s:
         job = s.scalar(
@@ -67,16 +89,7 @@ def _decided(svc: Services, comment_id: str, timeout: float) -> tuple[dict[str, 
 def test_child_then_whole_worker_sigkilled_mid_check(
     broker: str, backend: Backend, settings: Settings, tmp_path: Path
 ) -> None:
-    s = fault_settings(
-        settings,
-        tmp_path,
-        broker_url=_broker(broker, tmp_path),
-        detector_plugins=plugins.SLOW_SPAM,
-        # Redis: no relay re-send before the broker's own redelivery (visibility timeout),
-        # so what is measured is kombu's restore. Embedded: the relay is the only way back.
-        relay_grace_seconds=60.0 if broker == "redis" else 6.0,
-        relay_stale_seconds=60.0 if broker == "redis" else 6.0,
-    )
+    s = _slow_spam_settings(broker, settings, tmp_path)
     slow = {plugins.SLOW_SECONDS_ENV: str(SLOW_SECONDS)}
     worker = Worker(s, tmp_path / "worker-1.log", concurrency=1, extra_env=slow).wait_ready()
     Scheduler(s, tmp_path / "scheduler.log")
@@ -104,15 +117,7 @@ def test_child_then_whole_worker_sigkilled_mid_check(
             worker_attempts = _attempts(svc, second, "spam")
     finally:
         svc.close()
-    bound = (
-        (
-            s.broker_visibility_timeout_seconds + s.broker_restore_interval_seconds
-            if broker == "redis"
-            else s.relay_stale_seconds + s.relay_interval_seconds
-        )
-        + SLOW_SECONDS
-        + 15
-    )  # + worker restart and slack
+    bound = _way_back_seconds(s, broker) + SLOW_SECONDS + 15  # + worker restart and slack
     # The pool notices a dead child at once, or at the latest when the job's hard time limit
     # expires (seen on the embedded transport); then the re-queued check runs again.
     child_bound = s.task_time_limit_seconds + SLOW_SECONDS + 10
@@ -216,14 +221,7 @@ def test_worker_killed_while_running_jobs_it_claimed(
     Redis redelivers the claimer's message, which takes its claims back and, as a batch that
     died, re-sends each job in a message of its own; the embedded broker forgets it, and the
     relay releases the claims when it re-sends. Every comment is decided once."""
-    s = fault_settings(
-        settings,
-        tmp_path,
-        broker_url=_broker(broker, tmp_path),
-        detector_plugins=plugins.SLOW_SPAM,
-        relay_grace_seconds=60.0 if broker == "redis" else 6.0,
-        relay_stale_seconds=60.0 if broker == "redis" else 6.0,
-    )
+    s = _slow_spam_settings(broker, settings, tmp_path)
     slow = {plugins.SLOW_SECONDS_ENV: str(SLOW_SECONDS)}
     svc = build_services(s)
     _, key = create_site(svc, f"rel-claim-{broker}-{time.time_ns()}")
@@ -256,15 +254,8 @@ def test_worker_killed_while_running_jobs_it_claimed(
             attempts = {cid: _attempts(svc, cid, "spam") for cid in ids}
     finally:
         svc.close()
-    bound = (
-        (
-            s.broker_visibility_timeout_seconds + s.broker_restore_interval_seconds
-            if broker == "redis"
-            else s.relay_stale_seconds + s.relay_interval_seconds
-        )
-        + 3 * SLOW_SECONDS  # the three spam checks run one after another
-        + 20  # worker restart and slack
-    )
+    # + the three spam checks one after another, + worker restart and slack
+    bound = _way_back_seconds(s, broker) + 3 * SLOW_SECONDS + 20
     record(
         f"worker SIGKILL while running claimed jobs ({broker} broker)",
         backend,
