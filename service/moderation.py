@@ -709,7 +709,7 @@ def known_spammers(s: Session, vault: Vault, comments: Sequence[Comment]) -> set
         return set()
     found = {
         (row.site_id, row.kind, row.key_hash)
-        for row in s.connection().execute(
+        for row in s.execute(
             select(SpamMemoryEntry.site_id, SpamMemoryEntry.kind, SpamMemoryEntry.key_hash).where(
                 SpamMemoryEntry.site_id.in_({c.site_id for c in comments}),
                 SpamMemoryEntry.key_hash.in_(hashes),

@@ -141,21 +141,12 @@ class TaskProducer:
     def send_check(self, comment_id: str, check: str) -> bool:
         return self.send(CHECK_TASKS[check], comment_id)
 
-    def send_checks(self, comment_ids: list[str], check: str) -> bool:
-        """One message for a batch of comments (the task also accepts a single id)."""
-        if len(comment_ids) == 1:
-            return self.send_check(comment_ids[0], check)
-        return self.send(CHECK_TASKS[check], list(comment_ids))
-
     def enqueue_checks(self, comment_id: str, checks: Sequence[str]) -> None:
         """Non-blocking send of a comment's checks (one ``CHECK_COMMENTS_TASK`` message for
         all of them, shared with other comments); the outbox relay covers anything this does
         not deliver."""
-        if not checks:
+        if not checks:  # Settings.checks admits only names in CHECK_TASKS
             return
-        unknown = set(checks) - set(CHECK_TASKS)
-        if unknown:
-            raise KeyError(f"no task for check(s) {sorted(unknown)}")
         self._ensure_thread()
         names = (CHECK_COMMENTS_TASK,)
         try:

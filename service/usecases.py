@@ -707,13 +707,16 @@ def _count_deliveries(
             # one more attempt, and this commit is on every message's path.
             conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
         attempts: dict[str, dict[str, int]] = {}
-        for step in (start, claim):
-            if step is None:
-                continue
-            if step is claim and any(a != 1 for by in attempts.values() for a in by.values()):
-                break  # a disturbed delivery runs what it has, alone
+
+        def count(step: tuple[Any, dict[str, Any]]) -> None:
             for comment_id, check, attempt in conn.execute(*step):
                 attempts.setdefault(comment_id, {})[check] = attempt
+
+        if start is not None:
+            count(start)
+        # A disturbed delivery (a job seen before) runs what it has, alone.
+        if claim is not None and all(a == 1 for by in attempts.values() for a in by.values()):
+            count(claim)
         if not attempts:
             return []
         rows = conn.execute(_works_statement(), {"ids": sorted(attempts)}).all()
@@ -925,8 +928,8 @@ def record_checks(
         return report
     ids = sorted(report)
     with svc.unit_of_work() as s:
-        # Core statements go straight to the transaction's connection: they need nothing of
-        # the ORM's execution machinery (a few per cent of this function's time).
+        # This function's own Core statements go straight to the transaction's connection:
+        # nothing is pending in the session before them, so they need no ORM autoflush.
         conn = s.connection()
         # Serialize the checks of one comment so the last one sees every result.
         comments = s.scalars(
@@ -1195,9 +1198,8 @@ def transition_many(
         return []
     values = _transition_values(expected, target, reasons, now)
     table = _COMMENTS
-    conn = s.connection()  # Core statements: no ORM execution machinery
     changed_ids = set(
-        conn.scalars(
+        s.scalars(
             update(table)
             .where(table.c.id.in_([c.id for c in comments]), table.c.status == expected.value)
             .values(**values)
@@ -1207,7 +1209,7 @@ def transition_many(
     changed = [c for c in comments if c.id in changed_ids]
     if not changed:
         return []
-    conn.execute(
+    s.execute(
         insert(_AUDIT),
         [
             {

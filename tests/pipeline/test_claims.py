@@ -10,6 +10,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -60,22 +61,22 @@ def _backlog(services: Services, check: str, ages: list[float]) -> list[str]:
     return ids
 
 
-def _attempts(services: Services, check: str) -> dict[str, int]:
+def _by_comment(services: Services, check: str, column: str) -> dict[str, Any]:
+    """``column`` of each ``check`` job, by comment id."""
     with services.engine.connect() as c:
         rows = c.execute(
-            text('SELECT comment_id, attempt_count FROM check_jobs WHERE "check" = :check'),
+            text(f'SELECT comment_id, {column} FROM check_jobs WHERE "check" = :check'),
             {"check": check},
         ).all()
     return {row[0]: row[1] for row in rows}
+
+
+def _attempts(services: Services, check: str) -> dict[str, int]:
+    return _by_comment(services, check, "attempt_count")
 
 
 def _claimers(services: Services, check: str) -> dict[str, str | None]:
-    with services.engine.connect() as c:
-        rows = c.execute(
-            text('SELECT comment_id, claimed_by FROM check_jobs WHERE "check" = :check'),
-            {"check": check},
-        ).all()
-    return {row[0]: row[1] for row in rows}
+    return _by_comment(services, check, "claimed_by")
 
 
 def test_claims_take_waiting_jobs_oldest_first_once(services: Services) -> None:
