@@ -25,6 +25,12 @@ def run(text: str) -> CheckResult:
         "f u c k you",
         "ѕhut up you іdiot",
         "bhenchod kya bakwas hai",
+        # Release 4 lexicon: vocatives, "like a dog", "go drown", and two mild words together.
+        "sharam karo kamino",
+        "ye log kutte ki tarah bhonkte hai",
+        "चुल्लू भर पानी में डूब मरो",
+        "bikau media ke dalal",
+        "गद्दार देशद्रोही नेता",
     ],
 )
 def test_plain_abuse_is_not_clean(text: str) -> None:
@@ -57,6 +63,10 @@ def test_severe_abuse_threats_and_slurs_are_blatant(text: str) -> None:
         "Bharat ki kootneeti is baar safal rahi",
         "Chhod do yaar, politics mein sab chalta hai",
         "आवारा कुत्तों की समस्या पर नगर निगम को ध्यान देना चाहिए।",
+        # Mild words that are also ordinary ("years", "dogs", "traitor" in a report) stay clean.
+        "Pichhle 10 salo se sadak nahi bani",
+        "सालो से इस पुल का काम अधूरा है",
+        "The court called the spy a traitor to the nation.",
         "Israel and Hamas war: both sides have killed civilians, the UN said.",
     ],
 )

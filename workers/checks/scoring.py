@@ -22,7 +22,7 @@ from workers.checks.base import Verdict
 from workers.checks.textmodel import TextModel
 
 # Bump when a rule or a lexicon changes in a way that changes verdicts.
-RULES_VERSION = "3"
+RULES_VERSION = "4"
 
 SUSPECT = 0.5
 BLATANT = 0.85
