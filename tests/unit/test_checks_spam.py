@@ -180,3 +180,17 @@ def test_a_confidently_ham_model_vetoes_soft_hints_only() -> None:
     assert unsure.run(CheckInput(text=soft_only)).verdict != "clean"
     with_phone = vetoed.run(CheckInput(text=soft_only + " CALL 9876543210"))
     assert with_phone.verdict != "clean" and "model_veto" not in with_phone.signals
+
+
+def test_the_model_alone_needs_its_strictest_bar_when_no_rule_found_anything() -> None:
+    # threshold 0.5 (supported), threshold_alone 0.65 (a soft hint), threshold_bare 0.8 (none).
+    detector = SpamDetector(
+        model_artifact=_constant_model(0.7, threshold_alone=0.65, threshold_bare=0.8)
+    )
+    bare = detector.run(CheckInput(text="Thoughtful piece on the monsoon session of parliament."))
+    assert bare.verdict == "clean" and "spam_model" not in bare.reasons
+    one_link = detector.run(CheckInput(text="Thoughtful piece, see https://example.org/a"))
+    assert one_link.verdict == "suspect" and "spam_model" in one_link.reasons
+    # Without a bare bar the artifact's threshold_alone applies to every unsupported comment.
+    older = SpamDetector(model_artifact=_constant_model(0.7, threshold_alone=0.65))
+    assert older.run(CheckInput(text="Thoughtful piece on the monsoon session.")).verdict == "suspect"

@@ -178,8 +178,13 @@ class SpamDetector:
             # by the model alone only above its stricter bar: the training data's ham is SMS
             # chat and music-video comments, so ordinary news prose ("please check …") can
             # score moderately high.
-            supported = noisy_or(weights) >= RULE_SUPPORT
-            w_model = model_weight(p, model.threshold if supported else model.threshold_alone)
+            if noisy_or(weights) >= RULE_SUPPORT:
+                threshold = model.threshold
+            elif weights:  # a soft hint (one link, a money amount, …) but no support
+                threshold = model.threshold_alone
+            else:  # nothing but the model's own view of the words
+                threshold = model.threshold_bare
+            w_model = model_weight(p, threshold)
             if w_model >= SUSPECT:
                 reasons.append("spam_model")
             # Soft hints alone ("free" + all caps, "call now", "XXX") that the model firmly

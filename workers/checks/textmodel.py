@@ -165,6 +165,12 @@ class TextModel:
         support (``meta["threshold_alone"]``; :attr:`threshold` if absent)."""
         return float(self.meta.get("threshold_alone", self.threshold))
 
+    @property
+    def threshold_bare(self) -> float:
+        """The strictest bar: for a comment in which no rule found anything at all
+        (``meta["threshold_bare"]``; :attr:`threshold_alone` if absent)."""
+        return float(self.meta.get("threshold_bare", self.threshold_alone))
+
     def thresholds_for(self, lang: str | None) -> tuple[float, float]:
         """``(threshold, threshold_alone)`` for a comment in ``lang``: the per-language bar
         chosen in training (``meta["thresholds_by_lang"]``, out-of-fold) when the artifact has

@@ -71,6 +71,13 @@ class ModelSpec:
     target_precision: float = 0.9
     target_precision_alone: float = 0.9
     prevalence: float = 0.2
+    # > 0: also store ``threshold_bare``, the bar for a comment in which no rule found anything
+    # (spam: not even one link), at this precision when such positives make up
+    # ``prevalence_bare`` of comments. On a news site nearly all spam carries a link, a number
+    # or an offer: of 94 comments from Indian news pages that the spam model alone held at
+    # ``threshold_alone``, 4 were spam (docs/models.md, "News-comment audit").
+    target_precision_bare: float = 0.0
+    prevalence_bare: float = 0.05
     # > 0: store ``ham_bar``, the highest out-of-fold probability below which at most this
     # (weighted) share of positives fall — the spam detector lets a confident model veto
     # soft-only rule holds.
@@ -95,6 +102,7 @@ SPECS: tuple[ModelSpec, ...] = (
         # Comments first: SMS (and its machine translation) is secondary data.
         weights=(1.0, 0.4, 0.4),
         target_precision_alone=0.98,
+        target_precision_bare=0.95,
         ham_bar_miss=0.02,
     ),
     ModelSpec(
@@ -266,6 +274,15 @@ def fit(spec: ModelSpec, rows: list[dict[str, str]]) -> TextModel:
     cal_alone = calibrate(oof, y, w, spec.target_precision_alone, spec.prevalence)
     idf, coef, bias = _fit_linear(spec, counts, y, w)
     extra: dict[str, object] = {}
+    threshold_alone = max(MIN_THRESHOLD, cal_alone["threshold"], cal["threshold"])
+    if spec.target_precision_bare > 0:
+        cal_bare = calibrate(oof, y, w, spec.target_precision_bare, spec.prevalence_bare)
+        extra["threshold_bare"] = max(threshold_alone, cal_bare["threshold"])
+        extra["calibration_bare"] = {
+            "prevalence": spec.prevalence_bare,
+            "target_precision": spec.target_precision_bare,
+            "at_threshold": cal_bare,
+        }
     if spec.ham_bar_miss > 0:
         extra["ham_bar"] = ham_bar(oof, y, w, spec.ham_bar_miss)
     if spec.threshold_by_lang:
@@ -295,7 +312,7 @@ def fit(spec: ModelSpec, rows: list[dict[str, str]]) -> TextModel:
         "seed": SEED,
         "hide_links": spec.hide_links,
         "threshold": max(MIN_THRESHOLD, cal["threshold"]),
-        "threshold_alone": max(MIN_THRESHOLD, cal_alone["threshold"], cal["threshold"]),
+        "threshold_alone": threshold_alone,
         "calibration": {
             "method": f"{CV_FOLDS}-fold out-of-fold predictions on train",
             "prevalence": spec.prevalence,
