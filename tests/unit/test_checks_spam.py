@@ -193,4 +193,5 @@ def test_the_model_alone_needs_its_strictest_bar_when_no_rule_found_anything() -
     assert one_link.verdict == "suspect" and "spam_model" in one_link.reasons
     # Without a bare bar the artifact's threshold_alone applies to every unsupported comment.
     older = SpamDetector(model_artifact=_constant_model(0.7, threshold_alone=0.65))
-    assert older.run(CheckInput(text="Thoughtful piece on the monsoon session.")).verdict == "suspect"
+    unsupported = older.run(CheckInput(text="Thoughtful piece on the monsoon session."))
+    assert unsupported.verdict == "suspect"

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from workers.checks.audit import audit_spam, detector_holds
 from workers.checks.base import Detector
 from workers.checks.evaluation import evaluate_rows, metrics
 from workers.checks.registry import get_detector
@@ -48,16 +49,36 @@ SPLITS: tuple[tuple[str, str, str, str | None], ...] = (
 )
 
 
-def baseline_scores(
-    train: list[dict[str, str]], dev: list[dict[str, str]], positive: str
-) -> list[float]:
-    """P(positive) of the reference baseline trained on ``train``, for each ``dev`` row."""
+def baseline_model(
+    train: list[dict[str, str]], positive: str
+) -> Callable[[list[str]], list[float]]:
+    """The reference baseline trained on ``train``: a function from texts to P(positive)."""
     vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 5))
     x = vectorizer.fit_transform([r["text"] for r in train])
     y = [r["label"] == positive for r in train]
     clf = LogisticRegression(C=4, class_weight="balanced", max_iter=2000, random_state=SEED)
     clf.fit(x, y)
-    return list(clf.predict_proba(vectorizer.transform([r["text"] for r in dev]))[:, 1])
+    return lambda texts: list(clf.predict_proba(vectorizer.transform(texts))[:, 1])
+
+
+def baseline_scores(
+    train: list[dict[str, str]], dev: list[dict[str, str]], positive: str
+) -> list[float]:
+    """P(positive) of the reference baseline trained on ``train``, for each ``dev`` row."""
+    return baseline_model(train, positive)([r["text"] for r in dev])
+
+
+def news_audit(data_dir: Path) -> dict[str, dict]:
+    """The TRAC-1 spam audit (:mod:`workers.checks.audit`) for our spam detector, its rules
+    alone, and the baseline trained on the comment-spam set (YouTube; positive at P ≥ 0.5)."""
+    youtube = baseline_model(read_rows(data_dir / "youtube_spam_uci" / "train.csv"), "spam")
+    return {
+        "ours": audit_spam(detector_holds(get_detector("spam")), data_dir),
+        "rules only": audit_spam(detector_holds(SpamDetector()), data_dir),
+        "baseline (YouTube)": audit_spam(
+            lambda texts: [p >= 0.5 for p in youtube(texts)], data_dir
+        ),
+    }
 
 
 def _trac_detector(data_dir: Path, with_davidson: bool = False) -> Detector:
@@ -128,9 +149,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     table = compare(args.data)
+    audit = news_audit(args.data)
     if args.json:
-        args.json.write_text(json.dumps(table, indent=2) + "\n", encoding="utf-8")
+        out = {"dev": table, "news_spam_audit": audit}
+        args.json.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
     print(to_markdown(table))
+    print()
+    print("| TRAC-1 spam audit | held | unlabelled held | spam held | precision | recall (est.) |")
+    print("|---|---|---|---|---|---|")
+    for name, a in audit.items():
+        print(
+            f"| {name} | {a['held']} | {a['unlabelled_held']} | {a['spam_held']} "
+            f"| {a['precision']:.3f} | {a['recall_estimate']:.3f} |"
+        )
 
 
 if __name__ == "__main__":
