@@ -244,6 +244,11 @@ class Lexicon:
         self._prefix: dict[int, list[tuple[int, dict[tuple[str, ...], list[_Compiled]]]]] = {}
         self.max_words = 1
         self.entries: list[LexiconEntry] = []
+        # Squeezed first words of every exact term and of every multi-word prefix term, and
+        # the squeezed prefixes of one-word prefix terms by length: a token that starts no
+        # term is skipped with one set lookup (most tokens of a comment start none).
+        self._first_words: set[str] = set()
+        self._first_prefixes: dict[int, set[str]] = {}
         for entry in entries:
             self._add(entry)
 
@@ -258,6 +263,10 @@ class Lexicon:
         self.max_words = max(self.max_words, len(words))
         if len(words) == 1:
             self._single.setdefault(words[0][0], []).append((words[0], compiled))
+        if is_prefix and len(words) == 1:
+            self._first_prefixes.setdefault(len(key[0]), set()).add(key[0])
+        else:
+            self._first_words.add(key[0])
         if is_prefix:
             buckets = self._prefix.setdefault(len(words), [])
             bucket = next((b for plen, b in buckets if plen == len(key[-1])), None)
@@ -283,12 +292,13 @@ class Lexicon:
         masked = self._find_masked(norm) if any(c in norm.text for c in MASK_CHARS) else []
         blocked = [(m.start, m.end) for m in masked]
         tokens = [(m.start(), m.end(), m.group()) for m in TOKEN_RE.finditer(norm.text)]
-        squeezed = [squeeze(t[2]) for t in tokens]
-        token_runs = [runs(t[2]) for t in tokens]
+        # Squeezing the whole text squeezes each token: separators never join two tokens.
+        squeezed = TOKEN_RE.findall(squeeze(norm.text))
+        token_runs = _LazyRuns([t[2] for t in tokens])
         hits: list[LexiconMatch] = list(masked)
         i = 0
         while i < len(tokens):
-            best = self._match_at(i, squeezed, token_runs)
+            best = self._match_at(i, squeezed, token_runs) if self._may_start(squeezed[i]) else None
             if best is None:
                 i += 1
                 continue
@@ -328,11 +338,19 @@ class Lexicon:
                 best = compiled.entry
         return best
 
+    def _may_start(self, word: str) -> bool:
+        """False when no term can start at a token whose squeezed form is ``word``."""
+        return word in self._first_words or any(
+            word[:plen] in prefixes
+            for plen, prefixes in self._first_prefixes.items()
+            if len(word) >= plen
+        )
+
     def _match_at(
         self,
         i: int,
         squeezed: list[str],
-        token_runs: list[tuple[tuple[str, int], ...]],
+        token_runs: _LazyRuns,
     ) -> tuple[int, LexiconEntry] | None:
         for length in range(min(self.max_words, len(squeezed) - i), 0, -1):
             window = tuple(squeezed[i : i + length])
@@ -352,6 +370,22 @@ class Lexicon:
                 if ok:
                     return length, cand.entry
         return None
+
+
+class _LazyRuns:
+    """:func:`runs` of each token, computed when a candidate term needs it."""
+
+    __slots__ = ("_cache", "_tokens")
+
+    def __init__(self, tokens: list[str]) -> None:
+        self._tokens = tokens
+        self._cache: dict[int, tuple[tuple[str, int], ...]] = {}
+
+    def __getitem__(self, i: int) -> tuple[tuple[str, int], ...]:
+        found = self._cache.get(i)
+        if found is None:
+            found = self._cache[i] = runs(self._tokens[i])
+        return found
 
 
 def _masked_equal(masked: str, term: str) -> bool:

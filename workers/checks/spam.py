@@ -207,12 +207,15 @@ class SpamDetector:
         )
 
 
+_ASCII_LETTER = regex.compile(r"[A-Za-z]")
+_ASCII_UPPER = regex.compile(r"[A-Z]")
+
+
 def _is_shouting(text: str) -> bool:
-    letters = [c for c in text if c.isalpha() and c.isascii()]
-    if len(letters) < SHOUTING_MIN_LETTERS:
+    letters = len(_ASCII_LETTER.findall(text))
+    if letters < SHOUTING_MIN_LETTERS:
         return False
-    upper = sum(1 for c in letters if c.isupper())
-    return upper / len(letters) >= SHOUTING_UPPER_SHARE
+    return len(_ASCII_UPPER.findall(text)) / letters >= SHOUTING_UPPER_SHARE
 
 
 def _repeated_token(folded: str) -> bool:

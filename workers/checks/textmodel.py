@@ -7,7 +7,7 @@ scikit-learn's ``char_wb``) and word unigrams + bigrams, all taken from the *nor
 mapped to ``0``; runs of 3+ equal characters cut to 2; links optionally masked per artifact).
 Weighting is sublinear TF × IDF with L2 normalization; the classifier is logistic regression.
 Training
-(:mod:`workers.checks.training`) and inference share :func:`featurize`, so they cannot drift.
+(:mod:`workers.checks.training`) and inference share :func:`feature_arrays`, so they cannot drift.
 
 Artifact = ``<name>.npz`` (``weights``, ``idf`` as float16 arrays, ``bias``) plus
 ``<name>.json`` (name, version, data, licence notes, metrics). Contract: :meth:`predict` is
@@ -20,9 +20,9 @@ import json
 import math
 import zlib
 from bisect import bisect_left
-from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +106,38 @@ def _token_grams(token: str, lo: int, hi: int) -> tuple[int, ...]:
     return tuple(_hash(padded[i : i + n]) for n in range(lo, hi + 1) for i in range(size - n + 1))
 
 
+def feature_arrays(
+    text: str,
+    hide_links: bool = False,
+    norm: NormalizedText | None = None,
+    char_ngrams: tuple[int, int] = CHAR_NGRAMS,
+    char_weight: float = 1.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Hashed sublinear term frequencies (``1 + log count``, before IDF) of :func:`model_view`
+    of ``text`` as ``(indices, values)``, indices unique and sorted: word unigrams + bigrams,
+    plus char n-grams within tokens scaled by ``char_weight`` (so whole words, not fragments
+    inside them, carry most of the weight). Counting is done in numpy: a long comment has
+    thousands of n-grams."""
+    view = model_view(text, hide_links, norm)
+    words = TOKEN_RE.findall(view)
+    hashes = [_hash("\x01" + w) for w in words]
+    hashes.extend(_hash("\x02" + words[i - 1] + " " + words[i]) for i in range(1, len(words)))
+    keys, counts = np.unique(np.asarray(hashes, dtype=np.int64), return_counts=True)
+    values = 1.0 + np.log(counts)
+    lo, hi = char_ngrams
+    if hi >= lo and char_weight > 0:
+        grams = np.fromiter(
+            chain.from_iterable(_token_grams(token, lo, hi) for token in view.split()),
+            dtype=np.int64,
+        )
+        gram_keys, gram_counts = np.unique(grams, return_counts=True)
+        # A gram may share its bucket with a word: the two weights add up.
+        keys, where = np.unique(np.concatenate([keys, gram_keys]), return_inverse=True)
+        both = np.concatenate([values, (1.0 + np.log(gram_counts)) * char_weight])
+        values = np.bincount(where, weights=both, minlength=len(keys))
+    return keys, values
+
+
 def featurize(
     text: str,
     hide_links: bool = False,
@@ -113,30 +145,15 @@ def featurize(
     char_ngrams: tuple[int, int] = CHAR_NGRAMS,
     char_weight: float = 1.0,
 ) -> dict[int, float]:
-    """Hashed sublinear term frequencies (``1 + log count``, before IDF) of :func:`model_view`
-    of ``text``: word unigrams + bigrams, plus char n-grams within tokens scaled by
-    ``char_weight`` (so whole words, not fragments inside them, carry most of the weight)."""
-    view = model_view(text, hide_links, norm)
-    words = TOKEN_RE.findall(view)
-    terms: Counter[int] = Counter(_hash("\x01" + w) for w in words)
-    terms.update(_hash("\x02" + words[i - 1] + " " + words[i]) for i in range(1, len(words)))
-    tf = {k: 1.0 + math.log(c) for k, c in terms.items()}
-    lo, hi = char_ngrams
-    if hi >= lo and char_weight > 0:
-        grams: Counter[int] = Counter()
-        for token in view.split():
-            grams.update(_token_grams(token, lo, hi))
-        for k, c in grams.items():
-            tf[k] = tf.get(k, 0.0) + (1.0 + math.log(c)) * char_weight
-    return tf
+    """:func:`feature_arrays` as a ``{feature index: value}`` dict (training builds its sparse
+    matrix from it)."""
+    keys, values = feature_arrays(text, hide_links, norm, char_ngrams, char_weight)
+    return dict(zip(keys.tolist(), values.tolist(), strict=True))
 
 
-def tfidf(counts: dict[int, float], idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """TF (already sublinear, see :func:`featurize`) × IDF, L2-normalized; (indices, values)."""
-    if not counts:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-    idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-    tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+def tfidf(idx: np.ndarray, tf: np.ndarray, idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """TF (already sublinear, see :func:`feature_arrays`) × IDF, L2-normalized;
+    (indices, values)."""
     values = tf * idf[idx]
     norm = float(np.sqrt(values @ values))
     return idx, values / norm if norm else values
@@ -188,10 +205,12 @@ class TextModel:
         positives fall below it); 0 (never) if absent."""
         return float(self.meta.get("ham_bar", 0.0))
 
-    def features(self, text: str, norm: NormalizedText | None = None) -> dict[int, float]:
-        """:func:`featurize` with this artifact's feature settings."""
+    def features(
+        self, text: str, norm: NormalizedText | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`feature_arrays` with this artifact's feature settings."""
         lo, hi = self.meta.get("char_ngrams", CHAR_NGRAMS)
-        return featurize(
+        return feature_arrays(
             text,
             bool(self.meta.get("hide_links")),
             norm,
@@ -202,7 +221,7 @@ class TextModel:
     def predict(self, text: str, norm: NormalizedText | None = None) -> float:
         """Probability (0–1) of the positive class (spam / toxic). ``norm`` may pass
         ``normalize(text)`` when the caller already has it (saves the work, same result)."""
-        idx, values = tfidf(self.features(text, norm), self.idf)
+        idx, values = tfidf(*self.features(text, norm), self.idf)
         z = float(values @ self.weights[idx]) + self.bias
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
