@@ -134,7 +134,7 @@ def feature_arrays(
         # A gram may share its bucket with a word: the two weights add up.
         keys, where = np.unique(np.concatenate([keys, gram_keys]), return_inverse=True)
         both = np.concatenate([values, (1.0 + np.log(gram_counts)) * char_weight])
-        values = np.bincount(where, weights=both, minlength=len(keys))
+        values = np.asarray(np.bincount(where, weights=both, minlength=len(keys)), np.float64)
     return keys, values
 
 
