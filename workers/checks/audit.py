@@ -25,7 +25,6 @@ from pathlib import Path
 from workers.checks.base import CheckInput, Detector
 
 AUDIT_PATH = Path(__file__).parent / "audit" / "trac_spam_audit.csv"
-AUDIT_DATASETS = ("trac1_en", "trac1_hi")
 
 
 def detector_holds(detector: Detector) -> Callable[[list[str]], list[bool]]:
@@ -57,11 +56,12 @@ def audit_spam(
     spam_held = sum(labels[key]["label"] == "spam" for key in labelled_held)
     known_spam = sum(r["label"] == "spam" for r in labels.values())
     random = [r for r in labels.values() if r["drawn"] == "random"]
-    drawn_from = total - sum(r["drawn"] == "held" for r in labels.values())
-    random_share = sum(r["label"] == "spam" for r in random) / len(random) if random else 0.0
-    # Random-draw spam is counted in known_spam once; the estimate scales it to its population.
     random_spam = sum(r["label"] == "spam" for r in random)
-    spam_estimate = known_spam - random_spam + random_share * drawn_from
+    # The random draw stands for every comment not drawn as a hold: scale its spam up to them.
+    not_held = total - (len(labels) - len(random))
+    spam_estimate = (
+        known_spam - random_spam + (random_spam / len(random) * not_held if random else 0)
+    )
     return {
         "comments": total,
         "held": len(held),
