@@ -7,8 +7,9 @@ but the comments are what a news site's comment box receives, spam included (job
 ``audit/trac_spam_audit.csv`` labels 1,025 of them ``spam``/``ham`` (our labels against
 written criteria, docs/models.md; rows are 0-based indexes into each ``train.csv``):
 
-- ``drawn=held``: every comment that any of five spam-detector variants held (the detector of
-  rules 3, rules only, two other model bars, and a model trained with SMS at full weight);
+- ``drawn=held``: every comment that any of four spam-detector variants held (the detector of
+  rules 3, rules only, rules 3 with ``threshold_alone`` 0.75, and a model trained with SMS at
+  full weight);
 - ``drawn=random``: 300 comments drawn at random from all the others, to estimate the spam
   that none of them held.
 

@@ -138,19 +138,6 @@ def feature_arrays(
     return keys, values
 
 
-def featurize(
-    text: str,
-    hide_links: bool = False,
-    norm: NormalizedText | None = None,
-    char_ngrams: tuple[int, int] = CHAR_NGRAMS,
-    char_weight: float = 1.0,
-) -> dict[int, float]:
-    """:func:`feature_arrays` as a ``{feature index: value}`` dict (training builds its sparse
-    matrix from it)."""
-    keys, values = feature_arrays(text, hide_links, norm, char_ngrams, char_weight)
-    return dict(zip(keys.tolist(), values.tolist(), strict=True))
-
-
 def tfidf(idx: np.ndarray, tf: np.ndarray, idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """TF (already sublinear, see :func:`feature_arrays`) × IDF, L2-normalized;
     (indices, values)."""

@@ -35,7 +35,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from workers.checks.language import HINGLISH_WORDS_PATH, detect_language
 from workers.checks.normalize import TOKEN_RE, normalize
-from workers.checks.textmodel import N_FEATURES, SCHEME, TextModel, featurize
+from workers.checks.textmodel import N_FEATURES, SCHEME, TextModel, feature_arrays
 
 SEED = 42
 DEFAULT_DATA_DIR = Path("/work/shared/data")
@@ -156,18 +156,14 @@ def read_rows(path: Path) -> list[dict[str, str]]:
 
 def feature_matrix(texts: Sequence[str], spec: ModelSpec) -> sparse.csr_matrix:
     """Hashed sublinear term frequencies of ``texts`` as a CSR matrix (rows = texts)."""
-    indptr = [0]
-    indices: list[int] = []
-    values: list[float] = []
-    for text in texts:
-        counts = featurize(text, spec.hide_links, None, spec.char_ngrams, spec.char_weight)
-        indices.extend(counts.keys())
-        values.extend(counts.values())
-        indptr.append(len(indices))
-    return sparse.csr_matrix(
-        (np.asarray(values), np.asarray(indices), np.asarray(indptr)),
-        shape=(len(texts), N_FEATURES),
-    )
+    rows = [
+        feature_arrays(text, spec.hide_links, None, spec.char_ngrams, spec.char_weight)
+        for text in texts
+    ]
+    indptr = np.cumsum([0] + [len(keys) for keys, _ in rows])
+    indices = np.concatenate([keys for keys, _ in rows]) if rows else np.zeros(0, np.int64)
+    values = np.concatenate([vals for _, vals in rows]) if rows else np.zeros(0)
+    return sparse.csr_matrix((values, indices, indptr), shape=(len(texts), N_FEATURES))
 
 
 def tfidf_matrix(counts: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
