@@ -37,7 +37,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         wp.install()
         commentmod.cli("db", "upgrade")
         site = json.loads(commentmod.cli("sites", "create", SITE, "--webhook-url", webhook_url))
-        moderator = json.loads(commentmod.cli("moderators", "create", "wp-moderator", "--site", SITE))
+        moderator = json.loads(
+            commentmod.cli("moderators", "create", "wp-moderator", "--site", SITE)
+        )
         activated = wp.tool(
             "activate",
             {

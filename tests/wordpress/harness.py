@@ -46,14 +46,17 @@ def require_tools() -> None:
     missing = [tool for tool in ("php", "mariadb") if shutil.which(tool) is None]
     if not (WORDPRESS_SOURCE / "wp-settings.php").is_file():
         missing.append("Debian package `wordpress` (/usr/share/wordpress)")
-    probe = subprocess.run(
-        ["php", "-r", "exit(extension_loaded('mysqli') ? 0 : 1);"], check=False
-    ) if shutil.which("php") else None
+    probe = (
+        subprocess.run(["php", "-r", "exit(extension_loaded('mysqli') ? 0 : 1);"], check=False)
+        if shutil.which("php")
+        else None
+    )
     if probe is not None and probe.returncode != 0:
         missing.append("php-mysql (mysqli)")
     if missing:
         raise RuntimeError(
-            "the WordPress test needs: " + ", ".join(missing)
+            "the WordPress test needs: "
+            + ", ".join(missing)
             + " (apt-get install -y wordpress php-cli php-mysql mariadb-server)"
         )
     with socket.socket() as s:
@@ -108,7 +111,7 @@ define( 'WP_SITEURL', '{url}' );
 define( 'WP_DEBUG', true );
 define( 'WP_DEBUG_LOG', '{debug_log}' );
 define( 'WP_DEBUG_DISPLAY', false );
-define( 'DISABLE_WP_CRON', true );           // the test calls wp-cron.php itself, as a system cron would
+define( 'DISABLE_WP_CRON', true );           // the test requests wp-cron.php, as a system cron
 define( 'WP_HTTP_BLOCK_EXTERNAL', true );    // no update checks; loopback stays allowed
 define( 'AUTOMATIC_UPDATER_DISABLED', true );
 define( 'COMMENTMOD_RETRY_BASE_SECONDS', 1 ); // retries within seconds instead of a minute
@@ -119,7 +122,8 @@ require_once ABSPATH . 'wp-settings.php';
 """
 
 SALT_NAMES = (
-    "AUTH_KEY SECURE_AUTH_KEY LOGGED_IN_KEY NONCE_KEY AUTH_SALT SECURE_AUTH_SALT LOGGED_IN_SALT NONCE_SALT"
+    "AUTH_KEY SECURE_AUTH_KEY LOGGED_IN_KEY NONCE_KEY "
+    "AUTH_SALT SECURE_AUTH_SALT LOGGED_IN_SALT NONCE_SALT"
 ).split()
 
 
@@ -148,9 +152,7 @@ class WordPress:
         shutil.copytree(WORDPRESS_SOURCE, self.root, symlinks=True)
         (self.root / "wp-config.php").unlink()
         shutil.copytree(PLUGIN_SOURCE, self.root / "wp-content" / "plugins" / "commentmod")
-        salts = "\n".join(
-            f"define( '{name}', '{secrets.token_hex(32)}' );" for name in SALT_NAMES
-        )
+        salts = "\n".join(f"define( '{name}', '{secrets.token_hex(32)}' );" for name in SALT_NAMES)
         (self.root / "wp-config.php").write_text(
             WP_CONFIG.format(
                 db=self.db,
@@ -175,7 +177,9 @@ class WordPress:
             check=False,
         )
         if done.returncode != 0:
-            raise RuntimeError(f"wp_tool {command} failed ({done.returncode}): {done.stderr}{done.stdout}")
+            raise RuntimeError(
+                f"wp_tool {command} failed ({done.returncode}): {done.stderr}{done.stdout}"
+            )
         return json.loads(done.stdout)
 
     def serve(self) -> None:
@@ -218,7 +222,9 @@ class WordPress:
             allow_redirects=False,
             timeout=20,
         )
-        if r.status_code != 302 or not any(c.name.startswith("wordpress_logged_in") for c in session.cookies):
+        if r.status_code != 302 or not any(
+            c.name.startswith("wordpress_logged_in") for c in session.cookies
+        ):
             raise RuntimeError(f"admin login failed: {r.status_code}")
         return session
 
@@ -247,7 +253,9 @@ class FormPage:
 class Reader:
     """A browser-like reader with its own IP (127.0.0.N) posting through wp-comments-post.php."""
 
-    FIELD = re.compile(r"<input[^>]*name=[\"'](commentmod_[a-z]+|comment_post_ID|comment_parent)[\"'][^>]*>")
+    FIELD = re.compile(
+        r"<input[^>]*name=[\"'](commentmod_[a-z]+|comment_post_ID|comment_parent)[\"'][^>]*>"
+    )
     VALUE = re.compile(r"value=[\"']([^\"']*)[\"']")
 
     def __init__(self, site: WordPress, ip: str, name: str, email: str) -> None:
@@ -288,7 +296,9 @@ class Reader:
         )
         found = re.search(r"#comment-(\d+)", answer.headers.get("Location", ""))
         if answer.status_code != 302 or not found:
-            raise AssertionError(f"wp-comments-post.php answered {answer.status_code}: {answer.text[:500]}")
+            raise AssertionError(
+                f"wp-comments-post.php answered {answer.status_code}: {answer.text[:500]}"
+            )
         return answer, int(found.group(1))
 
 

@@ -45,6 +45,7 @@ READERS = {
     "spam": ("127.0.0.13", "Pharma", "deals@pills.example"),
     "outage": ("127.0.0.14", "Sunita", "sunita.m@example.com"),
     "marked_spam": ("127.0.0.15", "Vikram", "vikram.s@example.com"),
+    "bot": ("127.0.0.16", "Best Deals", "bot@deals.example"),
 }
 
 
@@ -52,10 +53,17 @@ def wp_status(stack: Stack, comment_id: int) -> dict[str, Any]:
     return stack.wp.comment(comment_id)
 
 
-def wait_for_wp_status(stack: Stack, comment_id: int, status: str, timeout: float = 90) -> dict[str, Any]:
+def wait_for_wp_status(
+    stack: Stack, comment_id: int, status: str, timeout: float = 90
+) -> dict[str, Any]:
     def reached() -> dict[str, Any] | None:
         state = wp_status(stack, comment_id)
-        return state if state["wp_status"] == status and state["meta"].get("status") not in ("queued", "pending") else None
+        return (
+            state
+            if state["wp_status"] == status
+            and state["meta"].get("status") not in ("queued", "pending")
+            else None
+        )
 
     try:
         return wait_until(reached, timeout=timeout, interval=0.5)  # type: ignore[no-any-return]
@@ -75,7 +83,7 @@ def readers(stack: Stack) -> dict[str, Reader]:
 def forms(stack: Stack, readers: dict[str, Reader]) -> dict[str, FormPage]:
     """Every reader opens the article; a person then takes a few seconds to write (a submit
     within 3 s of rendering is a spam signal, `too_fast`, which the form timestamp carries)."""
-    opened = {key: reader.open_article(stack.post_url) for key, reader in readers.items()}
+    opened = {k: r.open_article(stack.post_url) for k, r in readers.items() if k != "bot"}
     ready_at = max(form.rendered_at for form in opened.values()) + 4
     wait_until(lambda: time.time() >= ready_at, timeout=30)
     return opened
@@ -131,15 +139,29 @@ def test_hinglish_abuse_ends_pending_with_reasons(stack: Stack, posted: dict[str
 def test_spam_ends_in_spam(stack: Stack, posted: dict[str, int]) -> None:
     state = wait_for_wp_status(stack, posted["spam"], "spam")
     assert state["meta"]["status"] == "spam"
-    assert "spam_blatant" in state["meta"]["reasons"] or "spam_suspected" in state["meta"]["reasons"]
+    assert (
+        "spam_blatant" in state["meta"]["reasons"] or "spam_suspected" in state["meta"]["reasons"]
+    )
+
+
+def test_bot_filling_the_honeypot_ends_in_spam(stack: Stack, readers: dict[str, Reader]) -> None:
+    """A bot fills every field, the hidden one too, and posts at once."""
+    bot = readers["bot"]
+    _, comment_id = bot.post(bot.open_article(stack.post_url), "Nice post!", honeypot="bot")
+    state = wait_for_wp_status(stack, comment_id, "spam")
+    assert "honeypot" in state["meta"]["reasons"], state
 
 
 def test_reasons_are_shown_in_the_comment_list(stack: Stack, posted: dict[str, int]) -> None:
     wait_for_wp_status(stack, posted["hinglish_abuse"], "unapproved")
     admin = stack.wp.admin_session()
-    page = admin.get(f"{stack.wp.url}/wp-admin/edit-comments.php?comment_status=moderated", timeout=30)
+    page = admin.get(
+        f"{stack.wp.url}/wp-admin/edit-comments.php?comment_status=moderated", timeout=30
+    )
     assert page.status_code == 200
-    row = re.search(rf'<tr id="comment-{posted["hinglish_abuse"]}".*?</tr>', page.text, re.S)
+    row = re.search(
+        rf"<tr id=[\"']comment-{posted['hinglish_abuse']}[\"'].*?</tr>", page.text, re.S
+    )
     assert row, "the held comment is in WordPress's moderation list"
     assert "<code>toxicity_suspected</code>" in row.group(0)
     assert "commentmod-status" in row.group(0)
@@ -149,9 +171,19 @@ def _event(commentmod_id: str, status: str, reasons: list[str]) -> bytes:
     document = {
         "id": str(uuid.uuid4()),
         "event": f"comment.{status}",
-        "comment": {"id": commentmod_id, "site": SITE, "thread_id": "1", "parent_id": None, "status": status,
-                    "reasons": reasons, "author_name": "x", "author_url": None, "text": "x",
-                    "created_at": "2026-01-01T00:00:00Z", "published_at": None},
+        "comment": {
+            "id": commentmod_id,
+            "site": SITE,
+            "thread_id": "1",
+            "parent_id": None,
+            "status": status,
+            "reasons": reasons,
+            "author_name": "x",
+            "author_url": None,
+            "text": "x",
+            "created_at": "2026-01-01T00:00:00Z",
+            "published_at": None,
+        },
         "occurred_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     return json.dumps(document).encode()
@@ -162,7 +194,10 @@ def _deliver(stack: Stack, body: bytes, secret: str, timestamp: int) -> requests
     return requests.post(
         stack.webhook_url,
         data=body,
-        headers={"Content-Type": "application/json", "X-Commentmod-Signature": f"t={timestamp},v1={mac}"},
+        headers={
+            "Content-Type": "application/json",
+            "X-Commentmod-Signature": f"t={timestamp},v1={mac}",
+        },
         timeout=20,
     )
 
@@ -174,7 +209,9 @@ def test_webhook_with_a_bad_signature_is_refused(stack: Stack, posted: dict[str,
 
     assert _deliver(stack, forged, "whsec_not-the-secret", now).status_code == 401
     assert _deliver(stack, forged, stack.webhook_secret, now - 3600).status_code == 401  # too old
-    no_signature = requests.post(stack.webhook_url, data=forged, headers={"Content-Type": "application/json"}, timeout=20)
+    no_signature = requests.post(
+        stack.webhook_url, data=forged, headers={"Content-Type": "application/json"}, timeout=20
+    )
     assert no_signature.status_code == 401
     assert wp_status(stack, posted["hinglish_abuse"])["wp_status"] == "unapproved"
 
@@ -186,7 +223,9 @@ def test_webhook_with_a_bad_signature_is_refused(stack: Stack, posted: dict[str,
     assert again.status_code == 200 and again.json()["result"] == "duplicate", again.text
 
 
-def test_commentmod_down_mid_way_loses_nothing(stack: Stack, readers: dict[str, Reader], forms: dict[str, FormPage]) -> None:
+def test_commentmod_down_mid_way_loses_nothing(
+    stack: Stack, readers: dict[str, Reader], forms: dict[str, FormPage]
+) -> None:
     stack.commentmod.stop()
     try:
         answer, comment_id = readers["outage"].post(forms["outage"], OUTAGE_TEXT)
@@ -194,7 +233,9 @@ def test_commentmod_down_mid_way_loses_nothing(stack: Stack, readers: dict[str, 
         assert not PHP_ERROR.search(answer.text)
         queued = wp_status(stack, comment_id)
         assert queued["wp_status"] == "unapproved"
-        assert queued["meta"]["status"] == "queued" and queued["meta"]["error"] == "unreachable", queued
+        assert queued["meta"]["status"] == "queued" and queued["meta"]["error"] == "unreachable", (
+            queued
+        )
         assert int(queued["meta"]["attempts"]) == 1
 
         # WP-Cron retries while commentmod is still down: the comment stays queued and the
@@ -221,13 +262,22 @@ def test_commentmod_down_mid_way_loses_nothing(stack: Stack, readers: dict[str, 
     assert "payload" not in state["meta"] and "retry_at" not in state["meta"]
 
 
-def test_spam_decision_in_wordpress_becomes_a_commentmod_label(stack: Stack, posted: dict[str, int], tmp_path: Path) -> None:
+def test_spam_decision_in_wordpress_becomes_a_commentmod_label(
+    stack: Stack, posted: dict[str, int], tmp_path: Path
+) -> None:
     comment_id = posted["marked_spam"]
     approved = wait_for_wp_status(stack, comment_id, "approved")
     admin = stack.wp.admin_session()
-    listing = admin.get(f"{stack.wp.url}/wp-admin/edit-comments.php?comment_status=approved", timeout=30).text
-    links = [html.unescape(href) for href in re.findall(r'href="([^"]*action=spamcomment[^"]*)"', listing)]
-    link = next(href for href in links if parse_qs(urlsplit(href).query).get("c") == [str(comment_id)])
+    listing = admin.get(
+        f"{stack.wp.url}/wp-admin/edit-comments.php?comment_status=approved", timeout=30
+    ).text
+    links = [
+        html.unescape(href)
+        for href in re.findall(r'href="([^"]*action=spamcomment[^"]*)"', listing)
+    ]
+    link = next(
+        href for href in links if parse_qs(urlsplit(href).query).get("c") == [str(comment_id)]
+    )
     done = admin.get(urljoin(f"{stack.wp.url}/wp-admin/", link), allow_redirects=False, timeout=30)
     assert done.status_code == 302, done.text[:500]
 
@@ -257,7 +307,11 @@ def test_test_connection_button(stack: Stack) -> None:
     settings = admin.get(f"{stack.wp.url}/wp-admin/options-general.php?page=commentmod", timeout=30)
     assert settings.status_code == 200
     assert stack.api_key not in settings.text and stack.webhook_secret not in settings.text
-    form = re.search(r'name="action" value="commentmod_test_connection">\s*<input type="hidden" id="_wpnonce" name="_wpnonce" value="([0-9a-f]+)"', settings.text)
+    form = re.search(
+        r'name="action" value="commentmod_test_connection">\s*'
+        r'<input type="hidden" id="_wpnonce" name="_wpnonce" value="([0-9a-f]+)"',
+        settings.text,
+    )
     assert form, "the test-connection form carries a nonce"
     result = admin.post(
         f"{stack.wp.url}/wp-admin/admin-post.php",
@@ -266,9 +320,18 @@ def test_test_connection_button(stack: Stack) -> None:
     )
     assert result.status_code == 200
     checks = re.findall(r"<li>(&#1000[48];) <strong>([^<]+)</strong>", result.text)
-    assert checks == [("&#10004;", "readyz"), ("&#10004;", "site API key"), ("&#10004;", "moderator token"), ("&#10004;", "webhook")], result.text[-3000:]
+    assert checks == [
+        ("&#10004;", "readyz"),
+        ("&#10004;", "site API key"),
+        ("&#10004;", "moderator token"),
+        ("&#10004;", "webhook"),
+    ], result.text[-3000:]
     # Without the nonce the action is refused.
-    refused = admin.post(f"{stack.wp.url}/wp-admin/admin-post.php", data={"action": "commentmod_test_connection"}, timeout=30)
+    refused = admin.post(
+        f"{stack.wp.url}/wp-admin/admin-post.php",
+        data={"action": "commentmod_test_connection"},
+        timeout=30,
+    )
     assert refused.status_code in (403, 400) or "link you followed has expired" in refused.text
 
 
