@@ -18,6 +18,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -364,3 +366,62 @@ class Commentmod:
     def log(self) -> str:
         path = self.home / "serve.log"
         return path.read_text(errors="replace") if path.exists() else ""
+
+
+SITE = "wp-e2e"
+
+
+@dataclass
+class Stack:
+    wp: WordPress
+    commentmod: Commentmod
+    api_key: str
+    webhook_secret: str
+    moderator_token: str
+    webhook_url: str
+    post_url: str
+
+
+@contextmanager
+def open_stack(base: Path) -> Iterator[Stack]:
+    """WordPress with the plugin activated and configured, and commentmod with a site whose
+    webhook is the plugin's decisions route; everything stopped and dropped afterwards."""
+    require_tools()
+    wp = WordPress(base / "site")
+    commentmod = Commentmod(base / "commentmod")
+    # rest_url() without pretty permalinks (checked against the plugin's answer below).
+    webhook_url = f"{wp.url}/index.php?rest_route=/commentmod/v1/decisions"
+    try:
+        wp.install()
+        commentmod.cli("db", "upgrade")
+        site = json.loads(commentmod.cli("sites", "create", SITE, "--webhook-url", webhook_url))
+        moderator = json.loads(
+            commentmod.cli("moderators", "create", "wp-moderator", "--site", SITE)
+        )
+        settings = {
+            "service_url": commentmod.url,
+            "api_key": site["api_key"],
+            "webhook_secret": site["webhook_secret"],
+            "moderator_token": moderator["token"],
+            "unreachable": "hold",
+        }
+        activated = wp.tool("activate", {"settings": settings})
+        if not activated["active"] or not activated["recurring_at"]:
+            raise RuntimeError(f"activation did not complete: {activated}")
+        if activated["webhook_url"] != webhook_url:
+            raise RuntimeError(f"unexpected decisions route {activated['webhook_url']}")
+        commentmod.start()
+        wp.serve()
+        yield Stack(
+            wp=wp,
+            commentmod=commentmod,
+            api_key=site["api_key"],
+            webhook_secret=site["webhook_secret"],
+            moderator_token=moderator["token"],
+            webhook_url=webhook_url,
+            post_url=activated["post_url"],
+        )
+    finally:
+        commentmod.stop()
+        wp.stop()
+        wp.drop()

@@ -24,8 +24,7 @@ import pytest
 import requests
 
 from tests.conftest import wait_until
-from tests.wordpress.conftest import SITE, Stack
-from tests.wordpress.harness import PLUGIN_SOURCE, FormPage, Reader
+from tests.wordpress.harness import PLUGIN_SOURCE, SITE, FormPage, Reader, Stack
 
 BENIGN_DEVANAGARI = "पुतिन और किम की यह संधि एशिया की सुरक्षा के लिए चिंता का विषय है।"
 # Held, not rejected, by the current toxicity detector (suspect, "insult"): see
