@@ -126,7 +126,6 @@ def main(out_dir: Path) -> None:
             out_dir / "wordpress-comments.png",
             "1400,900",
         )
-        shoot(f"{stack.post_url}#respond", out_dir / "wordpress-article.png", "1280,1200")
 
 
 if __name__ == "__main__":

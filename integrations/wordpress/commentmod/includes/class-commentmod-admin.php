@@ -142,9 +142,10 @@ final class Commentmod_Admin {
 		echo '<div class="notice notice-info"><ul>';
 		foreach ( $results as $result ) {
 			printf(
-				'<li>%s <strong>%s</strong>: %s</li>',
-				$result['ok'] ? '&#10004;' : '&#10008;',
+				'<li class="commentmod-check-%1$s"><strong>%2$s</strong>: %3$s &mdash; %4$s</li>',
+				$result['ok'] ? 'ok' : 'failed',
 				esc_html( $result['name'] ),
+				$result['ok'] ? esc_html__( 'OK', 'commentmod' ) : esc_html__( 'FAILED', 'commentmod' ),
 				esc_html( $result['detail'] )
 			);
 		}
