@@ -35,6 +35,7 @@ SPAM = (
     "click www.pills-cheap.biz"
 )
 BENIGN_HINGLISH = "Bahut badhiya article hai, poora context mil gaya. Dhanyavaad!"
+TRUSTED_AUTHOR_TEXT = "दूसरी बात: रिपोर्ट में आंकड़े साफ़ दिए गए हैं, यह अच्छा लगा।"
 OUTAGE_TEXT = "मौसम विभाग की चेतावनी समय पर आई, धन्यवाद इस रिपोर्ट के लिए।"
 PHP_ERROR = re.compile(r"(Fatal error|Parse error|Warning|Notice|Deprecated|Uncaught)\b.*?:", re.I)
 
@@ -231,14 +232,13 @@ def test_commentmod_down_mid_way_loses_nothing(
         # The reader gets WordPress's normal answer (a redirect to the article), no PHP error.
         assert not PHP_ERROR.search(answer.text)
         queued = wp_status(stack, comment_id)
-        assert queued["wp_status"] == "unapproved"
-        assert queued["meta"]["status"] == "queued" and queued["meta"]["error"] == "unreachable", (
-            queued
-        )
+        assert queued["wp_status"] == "unapproved"  # "hold" (the default) while unreachable
+        assert queued["meta"]["status"] == "queued", queued
+        assert queued["meta"]["error"] == "unreachable", queued
         assert int(queued["meta"]["attempts"]) == 1
 
         # WP-Cron retries while commentmod is still down: the comment stays queued and the
-        # next attempt is pushed back (exponential backoff).
+        # next attempt is pushed back further (exponential backoff: 1 s, then 2 s here).
         def second_attempt() -> dict[str, Any] | None:
             stack.wp.run_cron()
             state = wp_status(stack, comment_id)
@@ -246,19 +246,29 @@ def test_commentmod_down_mid_way_loses_nothing(
 
         retried = wait_until(second_attempt, timeout=30, interval=0.5)
         assert retried["meta"]["status"] == "queued" and retried["wp_status"] == "unapproved"
+        assert int(retried["meta"]["retry_at"]) - int(queued["meta"]["retry_at"]) >= 2
         page = requests.get(stack.post_url, timeout=20)
         assert not PHP_ERROR.search(page.text)
+
+        # "Let WordPress decide": an author WordPress already trusts (a previously approved
+        # comment) is approved by WordPress meanwhile; the comment is still queued for commentmod.
+        stack.wp.tool("settings", {"unreachable": "wordpress"})
+        _, trusted_id = readers["devanagari"].post(forms["devanagari"], TRUSTED_AUTHOR_TEXT)
+        trusted = wp_status(stack, trusted_id)
+        assert trusted["wp_status"] == "approved" and trusted["meta"]["status"] == "queued"
     finally:
+        stack.wp.tool("settings", {"unreachable": "hold"})
         stack.commentmod.start()
 
-    def decided() -> bool:
+    def decided(cid: int) -> bool:
         stack.wp.run_cron()
-        return wp_status(stack, comment_id)["wp_status"] == "approved"
+        state = wp_status(stack, cid)
+        return state["wp_status"] == "approved" and state["meta"]["status"] == "published"
 
-    wait_until(decided, timeout=90, interval=1.0)
-    state = wp_status(stack, comment_id)
-    assert state["meta"]["status"] == "published"
-    assert "payload" not in state["meta"] and "retry_at" not in state["meta"]
+    for cid in (comment_id, trusted_id):
+        wait_until(lambda cid=cid: decided(cid), timeout=90, interval=1.0)
+        state = wp_status(stack, cid)
+        assert "payload" not in state["meta"] and "retry_at" not in state["meta"], state
 
 
 def test_spam_decision_in_wordpress_becomes_a_commentmod_label(

@@ -93,26 +93,34 @@ final class Commentmod_Privacy {
 
 	/**
 	 * Delete the queued submission bodies (they hold the email) of this author's comments.
+	 * Matched on the body's own email: WordPress's comment eraser may already have
+	 * anonymised the comment itself.
 	 *
 	 * @param string $email_address Email.
 	 * @return int Comments changed.
 	 */
 	private static function forget_unsent( $email_address ) {
-		$ids = get_comments(
+		$ids     = get_comments(
 			array(
-				'author_email' => $email_address,
-				'status'       => array( 'hold', 'approve', 'spam', 'trash' ),
-				'type'         => 'all',
-				'fields'       => 'ids',
-				'meta_key'     => Commentmod_Store::PAYLOAD, // phpcs:ignore WordPress.DB.SlowDBQuery.slow_db_query_meta_key
+				'status'   => array( 'hold', 'approve', 'spam', 'trash' ),
+				'type'     => 'all',
+				'fields'   => 'ids',
+				'meta_key' => Commentmod_Store::PAYLOAD, // phpcs:ignore WordPress.DB.SlowDBQuery.slow_db_query_meta_key
 			)
 		);
+		$wanted  = strtolower( trim( (string) $email_address ) );
+		$changed = 0;
 		foreach ( $ids as $comment_id ) {
+			$payload = get_comment_meta( (int) $comment_id, Commentmod_Store::PAYLOAD, true );
+			if ( ! is_array( $payload ) || strtolower( (string) ( $payload['author_email'] ?? '' ) ) !== $wanted ) {
+				continue;
+			}
 			delete_comment_meta( (int) $comment_id, Commentmod_Store::PAYLOAD );
 			delete_comment_meta( (int) $comment_id, Commentmod_Store::RETRY_AT );
 			update_comment_meta( (int) $comment_id, Commentmod_Store::STATUS, 'refused' );
 			update_comment_meta( (int) $comment_id, Commentmod_Store::ERROR, 'erased_before_sending' );
+			++$changed;
 		}
-		return count( $ids );
+		return $changed;
 	}
 }

@@ -78,30 +78,12 @@ final class Commentmod_Store {
 			array(
 				'meta_key'   => self::ID, // phpcs:ignore WordPress.DB.SlowDBQuery.slow_db_query_meta_key
 				'meta_value' => $commentmod_id, // phpcs:ignore WordPress.DB.SlowDBQuery.slow_db_query_meta_value
-				'status'     => 'all',
+				'status'     => array( 'hold', 'approve', 'spam', 'trash' ),
 				'type'       => 'all',
 				'fields'     => 'ids',
 				'number'     => 1,
 			)
 		);
-		// get_comments( status=all ) leaves out spam and trash: look there too.
-		if ( empty( $ids ) ) {
-			foreach ( array( 'spam', 'trash' ) as $status ) {
-				$ids = get_comments(
-					array(
-						'meta_key'   => self::ID, // phpcs:ignore WordPress.DB.SlowDBQuery.slow_db_query_meta_key
-						'meta_value' => $commentmod_id, // phpcs:ignore WordPress.DB.SlowDBQuery.slow_db_query_meta_value
-						'status'     => $status,
-						'type'       => 'all',
-						'fields'     => 'ids',
-						'number'     => 1,
-					)
-				);
-				if ( ! empty( $ids ) ) {
-					break;
-				}
-			}
-		}
 		return empty( $ids ) ? 0 : (int) $ids[0];
 	}
 
