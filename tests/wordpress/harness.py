@@ -123,6 +123,16 @@ if ( ! defined( 'ABSPATH' ) ) {{
 require_once ABSPATH . 'wp-settings.php';
 """
 
+# The site's outgoing mail, written to a file instead of sendmail (a mail catcher).
+MAIL_CATCHER = """<?php
+add_filter( 'pre_wp_mail', function ( $short_circuit, $atts ) {{
+	$mail = array( 'subject' => (string) $atts['subject'], 'message' => (string) $atts['message'] );
+	$line = wp_json_encode( $mail );
+	file_put_contents( '{path}', $line . "\\n", FILE_APPEND | LOCK_EX );
+	return true;
+}}, 10, 2 );
+"""
+
 SALT_NAMES = (
     "AUTH_KEY SECURE_AUTH_KEY LOGGED_IN_KEY NONCE_KEY "
     "AUTH_SALT SECURE_AUTH_SALT LOGGED_IN_SALT NONCE_SALT"
@@ -147,6 +157,15 @@ class WordPress:
         return self.root.parent / "wp-debug.log"
 
     @property
+    def mail_log(self) -> Path:
+        return self.root.parent / "mail.jsonl"
+
+    def mails(self) -> list[dict[str, str]]:
+        if not self.mail_log.exists():
+            return []
+        return [json.loads(line) for line in self.mail_log.read_text().splitlines()]
+
+    @property
     def server_log(self) -> Path:
         return self.root.parent / "php-server.log"
 
@@ -164,6 +183,9 @@ class WordPress:
                 debug_log=self.debug_log,
             )
         )
+        mu_plugins = self.root / "wp-content" / "mu-plugins"
+        mu_plugins.mkdir(exist_ok=True)
+        (mu_plugins / "mail-catcher.php").write_text(MAIL_CATCHER.format(path=self.mail_log))
         mariadb(f"CREATE DATABASE `{self.db}` CHARACTER SET utf8mb4")
         self.tool("install", {"admin_password": ADMIN_PASSWORD})
 

@@ -144,6 +144,17 @@ def test_spam_ends_in_spam(stack: Stack, posted: dict[str, int]) -> None:
     )
 
 
+def test_moderators_are_emailed_only_for_what_commentmod_holds(
+    stack: Stack, posted: dict[str, int]
+) -> None:
+    """WordPress's "Please moderate" email is not sent for every comment waiting for
+    commentmod, only once commentmod holds one."""
+    wait_for_wp_status(stack, posted["hinglish_abuse"], "unapproved")
+    wait_for_wp_status(stack, posted["devanagari"], "approved")
+    notices = [m["message"] for m in stack.wp.mails() if "moderate" in m["subject"].lower()]
+    assert [HINGLISH_ABUSE in text for text in notices] == [True], notices
+
+
 def test_bot_filling_the_honeypot_ends_in_spam(stack: Stack, readers: dict[str, Reader]) -> None:
     """A bot fills every field, the hidden one too, and posts at once."""
     bot = readers["bot"]

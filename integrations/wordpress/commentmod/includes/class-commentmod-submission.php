@@ -33,6 +33,21 @@ final class Commentmod_Submission {
 		add_action( 'comment_form', array( __CLASS__, 'render_fields' ) );
 		add_filter( 'pre_comment_approved', array( __CLASS__, 'hold' ), 99, 2 );
 		add_action( 'comment_post', array( __CLASS__, 'on_comment_post' ), 10, 3 );
+		add_filter( 'notify_moderator', array( __CLASS__, 'defer_moderator_notice' ), 10, 2 );
+	}
+
+	/**
+	 * `notify_moderator`: no "please moderate" email for a comment that is only waiting for
+	 * commentmod; the decisions route sends it when commentmod holds the comment.
+	 *
+	 * @param bool $maybe_notify WordPress's choice.
+	 * @param int  $comment_id   Comment id.
+	 * @return bool
+	 */
+	public static function defer_moderator_notice( $maybe_notify, $comment_id ) {
+		// WordPress notifies on comment_post, between hold() and on_comment_post(): a comment
+		// held for commentmod in this request is still in $wp_approval.
+		return empty( self::$wp_approval ) ? $maybe_notify : false;
 	}
 
 	/**

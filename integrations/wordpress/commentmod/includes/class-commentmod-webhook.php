@@ -166,7 +166,8 @@ final class Commentmod_Webhook {
 		if ( '' !== $last && '' !== $occurred_at && self::moment( $occurred_at ) < self::moment( $last ) ) {
 			return 'stale';
 		}
-		$reasons = isset( $comment['reasons'] ) && is_array( $comment['reasons'] ) ? array_map( 'strval', $comment['reasons'] ) : array();
+		$previous = (string) get_comment_meta( $comment_id, Commentmod_Store::STATUS, true );
+		$reasons  = isset( $comment['reasons'] ) && is_array( $comment['reasons'] ) ? array_map( 'strval', $comment['reasons'] ) : array();
 		update_comment_meta( $comment_id, Commentmod_Store::STATUS, $status );
 		Commentmod_Store::put( $comment_id, Commentmod_Store::REASONS, array_map( 'sanitize_key', $reasons ) );
 		update_comment_meta( $comment_id, Commentmod_Store::EVENT_AT, $occurred_at );
@@ -177,7 +178,12 @@ final class Commentmod_Webhook {
 		if ( '' !== $pending && $implied !== $pending ) {
 			return 'deferred';
 		}
-		return Commentmod_Store::set_wp_status( $comment_id, $target ) ? 'applied' : 'failed';
+		$applied = Commentmod_Store::set_wp_status( $comment_id, $target );
+		if ( $applied && 'hold' === $target && in_array( $previous, array( 'pending', 'queued' ), true ) ) {
+			// The moderators' email WordPress did not send at submission (notify_moderator).
+			wp_notify_moderator( $comment_id );
+		}
+		return $applied ? 'applied' : 'failed';
 	}
 
 	/**
