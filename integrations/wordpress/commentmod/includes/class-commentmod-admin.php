@@ -88,9 +88,9 @@ final class Commentmod_Admin {
 		$settings = Commentmod_Settings::all();
 		$name     = Commentmod_Settings::OPTION;
 		$secrets  = array(
-			'api_key'         => array( __( 'Site API key', 'commentmod' ), __( 'From `commentmod sites create SLUG --webhook-url …` (api_key).', 'commentmod' ) ),
-			'webhook_secret'  => array( __( 'Webhook secret', 'commentmod' ), __( 'From the same command (webhook_secret): verifies the decisions commentmod sends.', 'commentmod' ) ),
-			'moderator_token' => array( __( 'Moderator token', 'commentmod' ), __( 'Optional. From `commentmod moderators create NAME --site SLUG`: sends decisions made here back to commentmod, where they become labels.', 'commentmod' ) ),
+			'api_key'         => array( __( 'Site API key', 'commentmod' ), __( 'The api_key printed by: commentmod sites create SLUG --webhook-url URL', 'commentmod' ) ),
+			'webhook_secret'  => array( __( 'Webhook secret', 'commentmod' ), __( 'The webhook_secret printed by the same command: verifies the decisions commentmod sends.', 'commentmod' ) ),
+			'moderator_token' => array( __( 'Moderator token', 'commentmod' ), __( 'Optional. The token printed by: commentmod moderators create NAME --site SLUG. Sends decisions made here back to commentmod, where they become labels.', 'commentmod' ) ),
 		);
 		echo '<div class="wrap"><h1>' . esc_html__( 'commentmod', 'commentmod' ) . '</h1>';
 		self::render_test_results();
