@@ -7,6 +7,7 @@ DATA   ?= ../shared/data
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test lint typecheck fmt check models evaluate bench bench-isso clean
+.PHONY: test-wordpress wordpress-zip wordpress-screenshots
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS=":.*## "} {printf "  %-10s %s\n", $$1, $$2}'
@@ -31,7 +32,7 @@ run: $(STAMP) var/secrets.env ## start web + worker + scheduler on SQLite and th
 
 test: $(STAMP) ## run the whole suite (PostgreSQL + Redis when COMMENTMOD_TEST_* are set, else embedded)
 	$(BIN)/lint-imports
-	$(BIN)/pytest
+	$(BIN)/pytest --ignore=tests/wordpress
 
 lint: $(STAMP) ## ruff lint + format check
 	$(BIN)/ruff check .
@@ -68,3 +69,19 @@ bench: $(STAMP) bench-isso ## run the benchmarks (needs wrk and a local PostgreS
 
 clean: ## remove the virtualenv and local state
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+
+# --- WordPress plugin (integrations/wordpress/commentmod, docs/wordpress.md) ----------------
+WP_PLUGIN := integrations/wordpress/commentmod
+WP_ZIP    := dist/commentmod-wordpress.zip
+
+test-wordpress: $(STAMP) ## the plugin end to end against a real WordPress (needs wordpress php-cli php-mysql, MariaDB)
+	$(BIN)/pytest tests/wordpress
+
+wordpress-zip: ## build dist/commentmod-wordpress.zip (upload it in Plugins -> Add New)
+	@mkdir -p dist
+	@rm -f $(WP_ZIP)
+	$(PYTHON) -m zipfile -c $(WP_ZIP) $(WP_PLUGIN)
+	@echo "built $(WP_ZIP)"
+
+wordpress-screenshots: $(STAMP) ## retake docs/images/wordpress-*.png with headless Chromium
+	$(BIN)/python -m tests.wordpress.screenshots docs/images
