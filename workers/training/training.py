@@ -1,9 +1,10 @@
 """Rebuild every model artifact from the shared labelled data, reproducibly.
 
 ``train_all(data_dir, out_dir)`` is what ``commentmod train`` and ``make models`` call; from a
-shell: ``python -m workers.checks.training [--data DIR] [--out DIR] [--include-nc]``. Only
-``train.csv`` files are read (never ``dev.csv``). Deterministic: fixed seed, a deterministic
-solver and hashed features (CRC-32), so the same data gives the same artifacts.
+shell: ``python -m workers.training [--data DIR] [--out DIR] [--include-nc]``. Only
+``train.csv`` files are read (never ``dev.csv``), through :mod:`workers.training.data`.
+Deterministic: fixed seed, a deterministic solver and hashed features (CRC-32), so the same
+data gives the same artifacts.
 
 Artifacts (see docs/models.md for data, licences and metrics):
 - ``spam-linear``: YouTube comments + UCI SMS + Hindi machine-translated SMS (CC BY / MIT).
@@ -21,7 +22,6 @@ Every artifact records its calibrated ``threshold``/``threshold_alone`` (out-of-
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 from collections import Counter
 from collections.abc import Sequence
@@ -33,13 +33,20 @@ from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
+import workers.checks
 from workers.checks.language import HINGLISH_WORDS_PATH, detect_language
 from workers.checks.normalize import TOKEN_RE, normalize
 from workers.checks.textmodel import N_FEATURES, SCHEME, TextModel, feature_arrays
+from workers.training.data import (
+    DEFAULT_DATA_DIR,
+    ENGLISH_WORD_DATASETS,
+    split_rows,
+    training_rows,
+)
 
 SEED = 42
-DEFAULT_DATA_DIR = Path("/work/shared/data")
-DEFAULT_OUT_DIR = Path(__file__).parent / "artifacts"
+# The detectors' committed artifacts (what the registry loads).
+DEFAULT_OUT_DIR = Path(workers.checks.__file__).parent / "artifacts"
 MODEL_VERSION = "3"
 ENGLISH_MIN_COUNT = 3
 ENGLISH_MAX_WORDS = 8000
@@ -146,12 +153,6 @@ CV_FOLDS = 5
 # Per-language F1-optimal thresholds are searched on this grid, for languages with enough rows.
 F1_GRID = tuple(round(0.3 + 0.01 * i, 2) for i in range(41))
 MIN_LANG_ROWS = 500
-
-
-def read_rows(path: Path) -> list[dict[str, str]]:
-    """Rows of a shared-data CSV (``text,label,lang,...``)."""
-    with path.open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def feature_matrix(texts: Sequence[str], spec: ModelSpec) -> sparse.csr_matrix:
@@ -330,8 +331,8 @@ def build_english_words(data_dir: Path) -> list[str]:
         if line.strip() and not line.startswith("#")
     }
     counts: Counter[str] = Counter()
-    for name in ("youtube_spam_uci", "sms_spam_uci", "davidson_hate_offensive"):
-        for row in read_rows(data_dir / name / "train.csv"):
+    for name in ENGLISH_WORD_DATASETS:
+        for row in split_rows(data_dir, name):
             for word in TOKEN_RE.findall(normalize(row["text"]).text):
                 if word.isascii() and word.isalpha() and len(word) > 1:
                     counts[word] += 1
@@ -342,18 +343,9 @@ def build_english_words(data_dir: Path) -> list[str]:
     return sorted(ranked[:ENGLISH_MAX_WORDS])
 
 
-def training_rows(data_dir: Path, spec: ModelSpec) -> list[dict[str, str]]:
-    """The ``train.csv`` rows of ``spec``'s datasets, each tagged with ``_dataset``."""
-    return [
-        {**r, "_dataset": name}
-        for name in spec.datasets
-        for r in read_rows(data_dir / name / "train.csv")
-    ]
-
-
 def build(spec: ModelSpec, data_dir: Path, out_dir: Path) -> TextModel:
     """Train ``spec`` on ``data_dir`` and write its artifact into ``out_dir``."""
-    model = fit(spec, training_rows(data_dir, spec))
+    model = fit(spec, training_rows(data_dir, spec.datasets))
     model.save(out_dir)
     return model
 
@@ -373,7 +365,7 @@ def train_all(
     summary: dict[str, dict[str, object]] = {
         "english_words": {
             "words": len(words),
-            "datasets": ["youtube_spam_uci", "sms_spam_uci", "davidson_hate_offensive"],
+            "datasets": list(ENGLISH_WORD_DATASETS),
         }
     }
     for spec in SPECS:
@@ -384,7 +376,7 @@ def train_all(
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """CLI: ``python -m workers.checks.training [--data DIR] [--out DIR] [--include-nc]``."""
+    """CLI: ``python -m workers.training [--data DIR] [--out DIR] [--include-nc]``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT_DIR)
