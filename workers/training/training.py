@@ -4,7 +4,9 @@
 shell: ``python -m workers.training [--data DIR] [--out DIR] [--include-nc]``. Only
 ``train.csv`` files are read (never ``dev.csv``), through :mod:`workers.training.data`.
 Deterministic: fixed seed, a deterministic solver and hashed features (CRC-32), so the same
-data gives the same artifacts.
+data gives the same artifacts. Byte for byte only with OpenBLAS pinned as ``make models`` does
+(``OPENBLAS_CORETYPE=Haswell OPENBLAS_NUM_THREADS=2``): its kernel and thread count change the
+solver's dot products in the last bits.
 
 Artifacts (see docs/models.md for data, licences and metrics):
 - ``spam-linear``: YouTube comments + UCI SMS + Hindi machine-translated SMS (CC BY / MIT).
