@@ -2,30 +2,33 @@
 
 Run: ``.venv/bin/python bench/compare_spam_rules.py OLD_SPAM_PY [--data DIR]``, where
 ``OLD_SPAM_PY`` is a copy of an earlier ``workers/checks/spam.py`` (e.g.
-``git show 46dc357:workers/checks/spam.py > /tmp/spam_old.py``). Each row is run three ways:
-the text alone; with author name/URL, time to submit and the honeypot varied by row; and
-against a near-duplicate index holding spam of the train splits. Prints the number of
-comparisons and of differences (whole ``CheckResult``: score, verdict, reasons, evidence,
-signals, model, lang); exits 1 on any difference.
+``git show 46dc357:workers/checks/spam.py > /tmp/spam_old.py``). Each row is run two ways (the
+text alone; with author name/URL, time to submit, honeypot and language hint varied by row)
+through three detector pairs (with the model, rules only, and with a near-duplicate index
+holding the YouTube train spam, on every third row). Prints the number of rows, comparisons and
+differences (the whole ``CheckResult``: score, verdict, reasons, evidence, signals and their
+order, model, lang); exits 1 on any difference.
+
+``--speed N``: instead, time both detectors (with the model) on N rows sampled with a fixed
+seed, six passes each (which runs first alternates), and print CPU µs per comment.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import importlib.util
+import random
 import sys
+import time
 from dataclasses import asdict
 from pathlib import Path
 
-from workers.checks.base import CheckInput
+from workers.checks.base import CheckInput, Detector
 from workers.checks.duplicates import RecentSpamIndex
 from workers.checks.registry import ARTIFACTS_DIR
 from workers.checks.spam import SpamDetector
 from workers.checks.textmodel import TextModel
-
-ROOT = Path(__file__).resolve().parents[1]
-SANITY_DIRS = (ROOT / "workers" / "training" / "sanity", ROOT / "workers" / "checks" / "sanity")
+from workers.training.data import DEFAULT_DATA_DIR, SANITY_DIR, read_rows
 
 
 def load_old(path: Path) -> type:
@@ -37,15 +40,15 @@ def load_old(path: Path) -> type:
     return module.SpamDetector
 
 
-def csv_texts(data_dir: Path) -> list[str]:
-    paths = sorted(data_dir.glob("*/train.csv")) + sorted(data_dir.glob("*/dev.csv"))
-    paths += sorted(data_dir.glob("*/test.csv"))
-    sanity = next(d for d in SANITY_DIRS if d.is_dir())
-    paths += sorted(sanity.glob("*.csv"))
+def all_texts(data_dir: Path) -> list[str]:
+    """Every ``text`` of every train/dev/test split and of the sanity sets."""
+    paths = [
+        p for split in ("train", "dev", "test") for p in sorted(data_dir.glob(f"*/{split}.csv"))
+    ]
+    paths += sorted(SANITY_DIR.glob("*.csv"))
     texts: list[str] = []
     for path in paths:
-        with path.open(encoding="utf-8", newline="") as f:
-            rows = [row["text"] for row in csv.DictReader(f)]
+        rows = [row["text"] for row in read_rows(path)]
         print(f"{path}: {len(rows)} rows", file=sys.stderr)
         texts.extend(rows)
     return texts
@@ -66,26 +69,8 @@ def variants(i: int, text: str) -> list[CheckInput]:
     ]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("old", type=Path)
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    args = parser.parse_args()
-    model = TextModel.load(ARTIFACTS_DIR, "spam-linear")
-    old_cls = load_old(args.old)
-    texts = csv_texts(args.data)
-    index = RecentSpamIndex()
-    with (args.data / "youtube_spam_uci" / "train.csv").open(encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            if row["label"] == "spam":
-                index.add(row["text"])
-    # The old module's lexicon path is relative to where it was copied: pass the lexicon.
-    phrases = SpamDetector().phrases
-    pairs = [
-        (old_cls(model, phrases), SpamDetector(model, phrases)),
-        (old_cls(None, phrases), SpamDetector(None, phrases)),
-        (old_cls(model, phrases, index), SpamDetector(model, phrases, index)),
-    ]
+def compare(texts: list[str], pairs: list[tuple[Detector, Detector]]) -> tuple[int, int]:
+    """(comparisons, differences); the first differences are printed to stderr."""
     compared = differences = 0
     for i, text in enumerate(texts):
         for item in variants(i, text):
@@ -98,6 +83,54 @@ def main() -> int:
                     differences += 1
                     if differences <= 5:
                         print("DIFF", item, a, b, sep="\n  ", file=sys.stderr)
+    return compared, differences
+
+
+def speed(texts: list[str], old: Detector, new: Detector, n: int, passes: int = 6) -> None:
+    """CPU time (this thread's, so other processes on a shared machine count less) per comment
+    of each detector over ``passes`` passes on the same sample; which runs first alternates."""
+    sample = [CheckInput(text=t) for t in random.Random(42).sample(texts, min(n, len(texts)))]
+    for item in sample[:50]:  # warm-up: caches, lazy regex compilation
+        old.run(item), new.run(item)
+    per: dict[str, list[float]] = {"old": [], "new": []}
+    for p in range(passes):
+        order = [("old", old), ("new", new)]
+        for name, detector in order if p % 2 else order[::-1]:
+            t0 = time.thread_time()
+            for item in sample:
+                detector.run(item)
+            per[name].append(round((time.thread_time() - t0) / len(sample) * 1e6, 1))
+    for name, values in per.items():
+        print(
+            f"{name}: best {min(values)} us, median {sorted(values)[len(values) // 2]} us, "
+            f"passes {values}"
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("old", type=Path)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
+    parser.add_argument("--speed", type=int, default=0)
+    args = parser.parse_args()
+    model = TextModel.load(ARTIFACTS_DIR, "spam-linear")
+    old_cls = load_old(args.old)
+    texts = all_texts(args.data)
+    # The old module's lexicon path is relative to where it was copied: pass the lexicon.
+    phrases = SpamDetector().phrases
+    if args.speed:
+        speed(texts, old_cls(model, phrases), SpamDetector(model, phrases), args.speed)
+        return 0
+    index = RecentSpamIndex()
+    for row in read_rows(args.data / "youtube_spam_uci" / "train.csv"):
+        if row["label"] == "spam":
+            index.add(row["text"])
+    pairs = [
+        (old_cls(model, phrases), SpamDetector(model, phrases)),
+        (old_cls(None, phrases), SpamDetector(None, phrases)),
+        (old_cls(model, phrases, index), SpamDetector(model, phrases, index)),
+    ]
+    compared, differences = compare(texts, pairs)
     print(f"rows={len(texts)} comparisons={compared} differences={differences}")
     return 1 if differences else 0
 
