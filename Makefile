@@ -47,8 +47,13 @@ fmt: $(STAMP) ## format the code
 
 check: lint typecheck test ## everything CI cares about, plus style and types
 
-models: $(STAMP) ## retrain every detector artifact from ../shared/data
-	$(BIN)/commentmod train --data $(DATA)
+# The solver's dot products run in OpenBLAS, whose kernel (AVX2 vs AVX-512) and thread count
+# change the last bits of the weights: pinned, `make models` rewrites the committed artifacts
+# byte for byte on any x86-64 machine (docs/models.md, "Commands").
+REPRODUCIBLE_BLAS := OPENBLAS_CORETYPE=Haswell OPENBLAS_NUM_THREADS=2
+
+models: $(STAMP) ## retrain every detector artifact from ../shared/data (byte-identical)
+	$(REPRODUCIBLE_BLAS) $(BIN)/commentmod train --data $(DATA)
 
 evaluate: $(STAMP) ## evaluate the detectors on the dev splits (see docs/models.md)
 	$(BIN)/commentmod evaluate --check spam $(DATA)/youtube_spam_uci/dev.csv

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from workers.checks.base import CheckInput
 from workers.checks.registry import get_detector
+from workers.training.data import DEFAULT_DATA_DIR
 
 
 def load_comments(data_dir: Path, n: int) -> list[str]:
@@ -36,7 +37,7 @@ def percentile(sorted_values: list[float], q: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path("/work/shared/data"))
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--n", type=int, default=3000)
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):

@@ -293,7 +293,7 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
     from service.domain.policy import CheckOutcome, DecisionContext, Policy, decide
     from service.domain.statuses import Status
     from workers.checks.base import CheckResult
-    from workers.checks.evaluation import evaluate
+    from workers.training.evaluation import evaluate
 
     path = Path(args.file)
     if not path.is_file():
@@ -322,7 +322,7 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_train(_: Settings, args: argparse.Namespace) -> int:
-    from workers.checks.training import DEFAULT_OUT_DIR, train_all
+    from workers.training.training import DEFAULT_OUT_DIR, train_all
 
     data = Path(args.data)
     if not data.is_dir():

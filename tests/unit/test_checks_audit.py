@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from workers.checks.audit import AUDIT_PATH, audit_spam
+from workers.training.audit import AUDIT_PATH, audit_spam
 
 
 def _write(path: Path, header: list[str], rows: list[list[object]]) -> None:

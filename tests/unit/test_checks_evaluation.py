@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from workers.checks.evaluation import evaluate, metrics
+from workers.training.evaluation import evaluate, metrics
 
 
 def write_csv(tmp_path: Path, body: str) -> Path:

@@ -1,4 +1,4 @@
-"""Hand-written news-comment sanity sets (workers/checks/sanity/), through the real registry.
+"""Hand-written news-comment sanity sets (workers/training/sanity/), through the real registry.
 
 The sets are not drawn from the shared dev splits and are never trained on. They measure what
 a news site notices first: ordinary comments (numbers, places such as Assam or Scunthorpe,
@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from workers.checks.base import CheckInput, CheckResult
 from workers.checks.registry import get_detector
-
-SANITY_DIR = Path(__file__).resolve().parents[2] / "workers" / "checks" / "sanity"
+from workers.training.data import SANITY_DIR
 
 
 def read(name: str) -> list[dict[str, str]]:

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from workers.checks.base import CheckInput, CheckResult
+from workers.checks.links import find_links
 from workers.checks.registry import get_detector
-from workers.checks.spam import SpamDetector, find_links
+from workers.checks.spam import SpamDetector
 from workers.checks.textmodel import N_FEATURES, TextModel
 
 

@@ -4,7 +4,7 @@ No offline detector knows romanized Hindi, so this one is built from two word st
 - script share (Devanagari vs Latin letters, after URLs and @handles are removed);
 - for Latin text, hand-written romanized-Hindi words (``lexicons/hinglish_words.txt``) against
   English words seen in the permissively licensed English sets (``artifacts/english_words.txt``,
-  rebuilt by :func:`workers.checks.training.train_all`).
+  rebuilt by :func:`workers.training.training.train_all`).
 
 Contract: pure, never raises, O(len(text)).
 """

@@ -26,8 +26,9 @@ URL_RE = regex.compile(
     | (?<![@\w.-])(?:[a-z0-9](?:[a-z0-9-]{{0,61}}[a-z0-9])?\.)+(?:{_WORDLIKE_TLDS})/[^\s<>"'()]*
     """
 )
-# What every link above contains ("://", "www." or a dot before a TLD). Ten times cheaper than
-# URL_RE on a long comment, whose bare-domain branches are tried at every word.
+# What every link above contains ("://", "www." or a dot before a TLD): a cheap necessary
+# condition, since URL_RE tries its bare-domain branches at every word of a long comment
+# (docs/benchmarks.md, "Detector code").
 _MAY_HOLD_LINK = regex.compile(rf"(?i)://|www\.|\.(?:{_TLDS})\b|\.(?:{_WORDLIKE_TLDS})/")
 SHORTENERS = frozenset(
     "bit.ly bitly.com tinyurl.com goo.gl t.co ow.ly is.gd v.gd buff.ly cutt.ly rebrand.ly "

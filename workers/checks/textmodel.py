@@ -7,7 +7,7 @@ scikit-learn's ``char_wb``) and word unigrams + bigrams, all taken from the *nor
 mapped to ``0``; runs of 3+ equal characters cut to 2; links optionally masked per artifact).
 Weighting is sublinear TF × IDF with L2 normalization; the classifier is logistic regression.
 Training
-(:mod:`workers.checks.training`) and inference share :func:`feature_arrays`, so they cannot drift.
+(:mod:`workers.training.training`) and inference share :func:`feature_arrays`, so they cannot drift.
 
 Artifact = ``<name>.npz`` (``weights``, ``idf`` as float16 arrays, ``bias``) plus
 ``<name>.json`` (name, version, data, licence notes, metrics). Contract: :meth:`predict` is

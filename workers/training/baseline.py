@@ -3,12 +3,12 @@
 Baseline (per the issue): scikit-learn ``TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 5))``
 + ``LogisticRegression(C=4, class_weight="balanced")`` trained on the *same* dataset's
 ``train.csv`` and scored on its ``dev.csv`` (positive when P ≥ 0.5). Ours = the committed
-artifacts through :func:`workers.checks.evaluation.evaluate_rows`, positive when the verdict is
+artifacts through :func:`workers.training.evaluation.evaluate_rows`, positive when the verdict is
 not ``clean``. The opt-in TRAC-1 model (non-commercial, not shipped) is trained here in memory
 from ``train.csv`` for the comparison, as is a variant *with* Davidson added, to show what its
 casual-profanity labels do. Dev rows are only ever scored, never trained on.
 
-Run: ``python -m workers.checks.baseline [--data DIR] [--json OUT]`` (a few minutes).
+Run: ``python -m workers.training.baseline [--data DIR] [--json OUT]`` (a few minutes).
 """
 
 from __future__ import annotations
@@ -22,20 +22,14 @@ from pathlib import Path
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from workers.checks.audit import audit_spam, detector_holds
 from workers.checks.base import Detector
-from workers.checks.evaluation import evaluate_rows, metrics
 from workers.checks.registry import get_detector
 from workers.checks.spam import SpamDetector
 from workers.checks.toxicity import ToxicityDetector
-from workers.checks.training import (
-    DEFAULT_DATA_DIR,
-    SEED,
-    SPECS,
-    fit,
-    read_rows,
-    training_rows,
-)
+from workers.training.audit import audit_spam, detector_holds
+from workers.training.data import DEFAULT_DATA_DIR, split_rows, training_rows
+from workers.training.evaluation import evaluate_rows, metrics
+from workers.training.training import SEED, SPECS, fit
 
 # (dataset, check, positive label, language filter or None)
 SPLITS: tuple[tuple[str, str, str, str | None], ...] = (
@@ -69,9 +63,9 @@ def baseline_scores(
 
 
 def news_audit(data_dir: Path) -> dict[str, dict]:
-    """The TRAC-1 spam audit (:mod:`workers.checks.audit`) for our spam detector, its rules
+    """The TRAC-1 spam audit (:mod:`workers.training.audit`) for our spam detector, its rules
     alone, and the baseline trained on the comment-spam set (YouTube; positive at P ≥ 0.5)."""
-    youtube = baseline_model(read_rows(data_dir / "youtube_spam_uci" / "train.csv"), "spam")
+    youtube = baseline_model(split_rows(data_dir, "youtube_spam_uci"), "spam")
     return {
         "ours": audit_spam(detector_holds(get_detector("spam")), data_dir),
         "rules only": audit_spam(detector_holds(SpamDetector()), data_dir),
@@ -92,7 +86,7 @@ def _trac_detector(data_dir: Path, with_davidson: bool = False) -> Detector:
             datasets=("davidson_hate_offensive", *spec.datasets),
             weights=(),
         )
-    return ToxicityDetector(model_artifact=fit(spec, training_rows(data_dir, spec)))
+    return ToxicityDetector(model_artifact=fit(spec, training_rows(data_dir, spec.datasets)))
 
 
 def compare(data_dir: Path) -> list[dict[str, object]]:
@@ -108,8 +102,8 @@ def compare(data_dir: Path) -> list[dict[str, object]]:
     }
     table: list[dict[str, object]] = []
     for dataset, check, positive, lang in SPLITS:
-        train = read_rows(data_dir / dataset / "train.csv")
-        dev = read_rows(data_dir / dataset / "dev.csv")
+        train = split_rows(data_dir, dataset)
+        dev = split_rows(data_dir, dataset, "dev")
         scores = baseline_scores(train, dev, positive)
         keep = [i for i, r in enumerate(dev) if lang is None or r["lang"] == lang]
         labels = [dev[i]["label"] == positive for i in keep]

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from workers.checks.base import CheckInput, Detector
+from workers.training.data import split_rows
 
 AUDIT_PATH = Path(__file__).parent / "audit" / "trac_spam_audit.csv"
 
@@ -49,8 +50,7 @@ def audit_spam(
     held: set[tuple[str, int]] = set()
     total = 0
     for name in sorted({key[0] for key in labels}):
-        with (data_dir / name / "train.csv").open(encoding="utf-8", newline="") as f:
-            texts = [row["text"] for row in csv.DictReader(f)]
+        texts = [row["text"] for row in split_rows(data_dir, name)]
         total += len(texts)
         held.update((name, i) for i, hold in enumerate(holds(texts)) if hold)
     labelled_held = [key for key in held if key in labels]

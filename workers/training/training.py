@@ -1,9 +1,12 @@
 """Rebuild every model artifact from the shared labelled data, reproducibly.
 
 ``train_all(data_dir, out_dir)`` is what ``commentmod train`` and ``make models`` call; from a
-shell: ``python -m workers.checks.training [--data DIR] [--out DIR] [--include-nc]``. Only
-``train.csv`` files are read (never ``dev.csv``). Deterministic: fixed seed, a deterministic
-solver and hashed features (CRC-32), so the same data gives the same artifacts.
+shell: ``python -m workers.training [--data DIR] [--out DIR] [--include-nc]``. Only
+``train.csv`` files are read (never ``dev.csv``), through :mod:`workers.training.data`.
+Deterministic: fixed seed, a deterministic solver and hashed features (CRC-32), so the same
+data gives the same artifacts. Byte for byte only with OpenBLAS pinned as ``make models`` does
+(``OPENBLAS_CORETYPE=Haswell OPENBLAS_NUM_THREADS=2``): its kernel and thread count change the
+solver's dot products in the last bits.
 
 Artifacts (see docs/models.md for data, licences and metrics):
 - ``spam-linear``: YouTube comments + UCI SMS + Hindi machine-translated SMS (CC BY / MIT).
@@ -21,7 +24,6 @@ Every artifact records its calibrated ``threshold``/``threshold_alone`` (out-of-
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 from collections import Counter
 from collections.abc import Sequence
@@ -33,13 +35,21 @@ from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
+import workers.checks
 from workers.checks.language import HINGLISH_WORDS_PATH, detect_language
 from workers.checks.normalize import TOKEN_RE, normalize
 from workers.checks.textmodel import N_FEATURES, SCHEME, TextModel, feature_arrays
+from workers.training.calibration import MIN_THRESHOLD, best_f1_threshold, calibrate, ham_bar
+from workers.training.data import (
+    DEFAULT_DATA_DIR,
+    ENGLISH_WORD_DATASETS,
+    split_rows,
+    training_rows,
+)
 
 SEED = 42
-DEFAULT_DATA_DIR = Path("/work/shared/data")
-DEFAULT_OUT_DIR = Path(__file__).parent / "artifacts"
+# The detectors' committed artifacts (what the registry loads).
+DEFAULT_OUT_DIR = Path(workers.checks.__file__).parent / "artifacts"
 MODEL_VERSION = "3"
 ENGLISH_MIN_COUNT = 3
 ENGLISH_MAX_WORDS = 8000
@@ -141,17 +151,9 @@ SPECS: tuple[ModelSpec, ...] = (
         non_commercial=True,
     ),
 )
-MIN_THRESHOLD = 0.5  # calibration may raise the model's bar, never lower it below this
 CV_FOLDS = 5
-# Per-language F1-optimal thresholds are searched on this grid, for languages with enough rows.
-F1_GRID = tuple(round(0.3 + 0.01 * i, 2) for i in range(41))
+# Languages with at least this many rows may get their own threshold (``threshold_by_lang``).
 MIN_LANG_ROWS = 500
-
-
-def read_rows(path: Path) -> list[dict[str, str]]:
-    """Rows of a shared-data CSV (``text,label,lang,...``)."""
-    with path.open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def feature_matrix(texts: Sequence[str], spec: ModelSpec) -> sparse.csr_matrix:
@@ -203,57 +205,49 @@ def out_of_fold(
     return p
 
 
-def calibrate(
-    p: np.ndarray, y: np.ndarray, w: np.ndarray, target: float, prevalence: float
-) -> dict[str, float]:
-    """The lowest threshold (≥ :data:`MIN_THRESHOLD`) whose precision reaches ``target`` when
-    positives make up ``prevalence`` of comments, with the recall and FPR there (weighted)."""
-    pos_total = float(w[y == 1].sum())
-    neg_total = float(w[y == 0].sum())
-    best = {"threshold": 1.0, "precision": 1.0, "recall": 0.0, "fpr": 0.0}
-    for t in np.unique(np.round(p, 3))[::-1]:
-        if t < MIN_THRESHOLD:
-            break
-        hit = p >= t
-        tpr = float(w[hit & (y == 1)].sum()) / pos_total
-        fpr = float(w[hit & (y == 0)].sum()) / neg_total
-        if tpr == 0.0:
-            continue
-        precision = prevalence * tpr / (prevalence * tpr + (1.0 - prevalence) * fpr)
-        if precision < target:
-            break
-        best = {"threshold": float(t), "precision": precision, "recall": tpr, "fpr": fpr}
-    return {k: round(v, 4) for k, v in best.items()}
-
-
-def best_f1_threshold(p: np.ndarray, y: np.ndarray) -> dict[str, float]:
-    """The threshold on :data:`F1_GRID` with the best F1 of ``p >= t`` (ties: the higher)."""
-    best = {"threshold": 0.5, "f1": -1.0, "precision": 0.0, "recall": 0.0}
-    positives = int(y.sum())
-    for t in F1_GRID:
-        hit = p >= t
-        tp = int((hit & (y == 1)).sum())
-        predicted = int(hit.sum())
-        precision = tp / predicted if predicted else 0.0
-        recall = tp / positives if positives else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        if f1 >= best["f1"]:
-            best = {"threshold": t, "f1": f1, "precision": precision, "recall": recall}
-    return {k: round(v, 4) for k, v in best.items()}
-
-
-def ham_bar(p: np.ndarray, y: np.ndarray, w: np.ndarray, miss: float) -> float:
-    """The highest probability (0.01 steps, ≤ 0.5) with at most ``miss`` of the positives'
-    weight below it."""
-    pos = y == 1
-    total = float(w[pos].sum())
-    bar = 0.0
-    for step in range(1, 51):
-        t = step / 100
-        if float(w[pos & (p < t)].sum()) / total > miss:
-            break
-        bar = t
-    return bar
+def calibrated_thresholds(
+    spec: ModelSpec, texts: Sequence[str], oof: np.ndarray, y: np.ndarray, w: np.ndarray
+) -> dict[str, object]:
+    """The artifact's bars from out-of-fold probabilities ``oof``: ``threshold``,
+    ``threshold_alone`` and, as ``spec`` asks, ``threshold_bare``, ``ham_bar`` and
+    ``thresholds_by_lang``, each with how it was calibrated."""
+    cal = calibrate(oof, y, w, spec.target_precision, spec.prevalence)
+    cal_alone = calibrate(oof, y, w, spec.target_precision_alone, spec.prevalence)
+    threshold_alone = max(MIN_THRESHOLD, cal_alone["threshold"], cal["threshold"])
+    out: dict[str, object] = {
+        "threshold": max(MIN_THRESHOLD, cal["threshold"]),
+        "threshold_alone": threshold_alone,
+        "calibration": {
+            "method": f"{CV_FOLDS}-fold out-of-fold predictions on train",
+            "prevalence": spec.prevalence,
+            "target_precision": spec.target_precision,
+            "target_precision_alone": spec.target_precision_alone,
+            "at_threshold": cal,
+            "at_threshold_alone": cal_alone,
+        },
+    }
+    if spec.target_precision_bare > 0:
+        cal_bare = calibrate(oof, y, w, spec.target_precision_bare, spec.prevalence_bare)
+        out["threshold_bare"] = max(threshold_alone, cal_bare["threshold"])
+        out["calibration_bare"] = {
+            "prevalence": spec.prevalence_bare,
+            "target_precision": spec.target_precision_bare,
+            "at_threshold": cal_bare,
+        }
+    if spec.ham_bar_miss > 0:
+        out["ham_bar"] = ham_bar(oof, y, w, spec.ham_bar_miss)
+    if spec.threshold_by_lang:
+        # The language the detector will see (detected, as in the worker), not the CSV tag.
+        langs = np.array([detect_language(t) for t in texts])
+        out["thresholds_by_lang"] = {
+            lang: {
+                **best_f1_threshold(oof[langs == lang], y[langs == lang]),
+                "rows": int((langs == lang).sum()),
+            }
+            for lang in spec.threshold_by_lang
+            if (langs == lang).sum() >= MIN_LANG_ROWS
+        }
+    return out
 
 
 def fit(spec: ModelSpec, rows: list[dict[str, str]]) -> TextModel:
@@ -266,32 +260,7 @@ def fit(spec: ModelSpec, rows: list[dict[str, str]]) -> TextModel:
     w = np.array([spec.weight_of(r["_dataset"]) if "_dataset" in r else 1.0 for r in rows])
     counts = feature_matrix(texts, spec)
     oof = out_of_fold(spec, counts, y, w)
-    cal = calibrate(oof, y, w, spec.target_precision, spec.prevalence)
-    cal_alone = calibrate(oof, y, w, spec.target_precision_alone, spec.prevalence)
     idf, coef, bias = _fit_linear(spec, counts, y, w)
-    extra: dict[str, object] = {}
-    threshold_alone = max(MIN_THRESHOLD, cal_alone["threshold"], cal["threshold"])
-    if spec.target_precision_bare > 0:
-        cal_bare = calibrate(oof, y, w, spec.target_precision_bare, spec.prevalence_bare)
-        extra["threshold_bare"] = max(threshold_alone, cal_bare["threshold"])
-        extra["calibration_bare"] = {
-            "prevalence": spec.prevalence_bare,
-            "target_precision": spec.target_precision_bare,
-            "at_threshold": cal_bare,
-        }
-    if spec.ham_bar_miss > 0:
-        extra["ham_bar"] = ham_bar(oof, y, w, spec.ham_bar_miss)
-    if spec.threshold_by_lang:
-        # The language the detector will see (detected, as in the worker), not the CSV tag.
-        langs = np.array([detect_language(t) for t in texts])
-        extra["thresholds_by_lang"] = {
-            lang: {
-                **best_f1_threshold(oof[langs == lang], y[langs == lang]),
-                "rows": int((langs == lang).sum()),
-            }
-            for lang in spec.threshold_by_lang
-            if (langs == lang).sum() >= MIN_LANG_ROWS
-        }
     meta = {
         "check": spec.check,
         "datasets": list(spec.datasets),
@@ -307,17 +276,7 @@ def fit(spec: ModelSpec, rows: list[dict[str, str]]) -> TextModel:
         "char_weight": spec.char_weight,
         "seed": SEED,
         "hide_links": spec.hide_links,
-        "threshold": max(MIN_THRESHOLD, cal["threshold"]),
-        "threshold_alone": threshold_alone,
-        "calibration": {
-            "method": f"{CV_FOLDS}-fold out-of-fold predictions on train",
-            "prevalence": spec.prevalence,
-            "target_precision": spec.target_precision,
-            "target_precision_alone": spec.target_precision_alone,
-            "at_threshold": cal,
-            "at_threshold_alone": cal_alone,
-        },
-        **extra,
+        **calibrated_thresholds(spec, texts, oof, y, w),
     }
     return TextModel(spec.name, MODEL_VERSION, coef, idf, bias, meta)
 
@@ -330,8 +289,8 @@ def build_english_words(data_dir: Path) -> list[str]:
         if line.strip() and not line.startswith("#")
     }
     counts: Counter[str] = Counter()
-    for name in ("youtube_spam_uci", "sms_spam_uci", "davidson_hate_offensive"):
-        for row in read_rows(data_dir / name / "train.csv"):
+    for name in ENGLISH_WORD_DATASETS:
+        for row in split_rows(data_dir, name):
             for word in TOKEN_RE.findall(normalize(row["text"]).text):
                 if word.isascii() and word.isalpha() and len(word) > 1:
                     counts[word] += 1
@@ -342,18 +301,9 @@ def build_english_words(data_dir: Path) -> list[str]:
     return sorted(ranked[:ENGLISH_MAX_WORDS])
 
 
-def training_rows(data_dir: Path, spec: ModelSpec) -> list[dict[str, str]]:
-    """The ``train.csv`` rows of ``spec``'s datasets, each tagged with ``_dataset``."""
-    return [
-        {**r, "_dataset": name}
-        for name in spec.datasets
-        for r in read_rows(data_dir / name / "train.csv")
-    ]
-
-
 def build(spec: ModelSpec, data_dir: Path, out_dir: Path) -> TextModel:
     """Train ``spec`` on ``data_dir`` and write its artifact into ``out_dir``."""
-    model = fit(spec, training_rows(data_dir, spec))
+    model = fit(spec, training_rows(data_dir, spec.datasets))
     model.save(out_dir)
     return model
 
@@ -373,7 +323,7 @@ def train_all(
     summary: dict[str, dict[str, object]] = {
         "english_words": {
             "words": len(words),
-            "datasets": ["youtube_spam_uci", "sms_spam_uci", "davidson_hate_offensive"],
+            "datasets": list(ENGLISH_WORD_DATASETS),
         }
     }
     for spec in SPECS:
@@ -384,7 +334,7 @@ def train_all(
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """CLI: ``python -m workers.checks.training [--data DIR] [--out DIR] [--include-nc]``."""
+    """CLI: ``python -m workers.training [--data DIR] [--out DIR] [--include-nc]``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT_DIR)
