@@ -36,6 +36,7 @@ from sklearn.model_selection import StratifiedKFold
 from workers.checks.language import HINGLISH_WORDS_PATH, detect_language
 from workers.checks.normalize import TOKEN_RE, normalize
 from workers.checks.textmodel import N_FEATURES, SCHEME, TextModel, feature_arrays
+from workers.checks.toxicity_data import model_text, read_dataset
 
 SEED = 42
 DEFAULT_DATA_DIR = Path("/work/shared/data")
@@ -85,6 +86,8 @@ class ModelSpec:
     # Languages that get their own F1-optimal out-of-fold threshold (``thresholds_by_lang``).
     threshold_by_lang: tuple[str, ...] = ()
     non_commercial: bool = False
+    # The text view the model is trained and run on (toxicity_data.model_text; issue 13).
+    text_transform: str = ""
 
     def weight_of(self, dataset: str) -> float:
         return self.weights[self.datasets.index(dataset)] if self.weights else 1.0
@@ -261,7 +264,7 @@ def fit(spec: ModelSpec, rows: list[dict[str, str]]) -> TextModel:
 
     Rows carry their dataset in ``_dataset`` (for the per-set sample weight) when known.
     """
-    texts = [r["text"] for r in rows]
+    texts = [model_text(r["text"], spec.text_transform) for r in rows]
     y = np.array([r["label"] == spec.positive for r in rows], dtype=np.int8)
     w = np.array([spec.weight_of(r["_dataset"]) if "_dataset" in r else 1.0 for r in rows])
     counts = feature_matrix(texts, spec)
@@ -283,7 +286,7 @@ def fit(spec: ModelSpec, rows: list[dict[str, str]]) -> TextModel:
         extra["ham_bar"] = ham_bar(oof, y, w, spec.ham_bar_miss)
     if spec.threshold_by_lang:
         # The language the detector will see (detected, as in the worker), not the CSV tag.
-        langs = np.array([detect_language(t) for t in texts])
+        langs = np.array([detect_language(r["text"]) for r in rows])
         extra["thresholds_by_lang"] = {
             lang: {
                 **best_f1_threshold(oof[langs == lang], y[langs == lang]),
@@ -307,6 +310,7 @@ def fit(spec: ModelSpec, rows: list[dict[str, str]]) -> TextModel:
         "char_weight": spec.char_weight,
         "seed": SEED,
         "hide_links": spec.hide_links,
+        "text_transform": spec.text_transform,
         "threshold": max(MIN_THRESHOLD, cal["threshold"]),
         "threshold_alone": threshold_alone,
         "calibration": {
@@ -347,7 +351,7 @@ def training_rows(data_dir: Path, spec: ModelSpec) -> list[dict[str, str]]:
     return [
         {**r, "_dataset": name}
         for name in spec.datasets
-        for r in read_rows(data_dir / name / "train.csv")
+        for r in read_dataset(data_dir, name)
     ]
 
 
