@@ -33,7 +33,7 @@ _GROUP_EN = (
     r"muslims?|hindus?|christians?|sikhs?|jews?|dalits?|brahmins?|biharis?|kashmiris?|migrants?|"
     r"immigrants?|refugees?|rohingyas?|bangladeshis?|pakistanis?|north\s*easterners?|"
     r"northeasterners?|tamils?|bengalis?|women|girls|feminists?|gays?|muslas?|mullahs?|mullas?|"
-    r"katuas?|these\s+people|those\s+people|such\s+people|they|these|them"
+    r"katuas?|chinkis?|chinky|these\s+people|those\s+people|such\s+people|they|these|them"
 )
 _GROUP_HI_LATN = (
     r"musal+ma+n|muslim|mul+e|mul+o|mul+on|katu[ae]|katuo|katwe|hindu|dalit|chamar[oe]n?|biharis?|"
@@ -70,11 +70,11 @@ _VIOLENCE_EN = (
 _VIOLENCE_LATN = (
     r"ma+r\s+(?:do|de|da+lo|dena|denge|dalna)|ma+ro|ka+t\s+(?:do|da+lo|dena)|jala\s+(?:do|da+lo|dena)|"
     r"goli\s+ma+r\s*(?:do|de|dena)?|goli\s+ma+ro|khatam\s+kar\s+(?:do|dena)|"
-    r"(?:desh\s+se\s+)?nikalo|bhagao|(?:pakistan|bangladesh)\s+bhej(?:o|\s+do|na)"
+    r"(?:desh|bharat|india)\s+se\s+(?:bahar\s+)?nikalo|bhagao|(?:pakistan|bangladesh)\s+bhej(?:o|\s+do|na)"
 )
 _VIOLENCE_HI = (
     r"मार\s+(?:डालो|दो|देना|देंगे)|मारो|काट\s+(?:डालो|दो)|जला\s+(?:दो|डालो)|गोली\s+मार\s*(?:दो)?|"
-    r"गोली\s+मारो|खत्म\s+कर\s+दो|(?:देश\s+से\s+)?निकालो|भगाओ|(?:पाकिस्तान|बांग्लादेश)\s+भेज(?:ो|\s+दो)"
+    r"गोली\s+मारो|खत्म\s+कर\s+दो|(?:देश|भारत)\s+से\s+(?:बाहर\s+)?निकालो|भगाओ|(?:पाकिस्तान|बांग्लादेश)\s+भेज(?:ो|\s+दो)"
 )
 VIOLENCE_AFTER_GROUP = rf"{_B}(?:{_VIOLENCE_LATN}|{_VIOLENCE_HI}){_E}"
 VIOLENCE_BEFORE_GROUP = rf"{_B}{_VIOLENCE_EN}{_E}"

@@ -12,7 +12,7 @@ One curated lexicon entry should match the ways people actually write it: ``च�
   ``ee/i``, ``oo/u``, ``z/j``, ``w/v``, ``ph/f``, ``q/k``, ``ai/e``, ``iy + vowel/i``,
   doubled letters. ``ch`` and ``chh`` are **not** folded: ``chhoot`` (exemption, a news
   word) must not meet ``choot``; :func:`entry_skeletons` adds the ``ch``/``chh`` twin only for
-  entries long enough to be unambiguous.
+  long entries written with ``chh``.
 
 Both functions are pure and cached; the matcher that uses them is
 :class:`workers.checks.variants.VariantLexicon`.
@@ -122,13 +122,12 @@ def skeleton(word: str) -> str:
 
 
 def entry_skeletons(word: str, min_chh_len: int = 5) -> set[str]:
-    """The skeletons one lexicon word stands for: its own and, if long enough, the
-    ``ch``/``chh`` twin (``chhinal``/``chinal``; not ``chut``/``chhut``)."""
+    """The skeletons one lexicon word stands for: its own and, for a long word written with
+    ``chh``, its ``ch`` spelling (``chhinal`` → ``chinal``). Never the other way: ``chh`` words
+    are the innocent ones (``chhutti`` holidays, ``chhod`` leave, ``chhakka`` a six), and
+    ``चूतियों`` must not meet ``छुट्टियों``."""
     base = skeleton(word)
     keys = {base} if base else set()
-    if base and len(base) >= min_chh_len:
-        if "chh" in base:
-            keys.add(base.replace("chh", "ch"))
-        elif "ch" in base:
-            keys.add(regex.sub(r"ch(?!h)", "chh", base))
+    if base and len(base) >= min_chh_len and "chh" in base:
+        keys.add(base.replace("chh", "ch"))
     return keys
