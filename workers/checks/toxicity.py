@@ -114,7 +114,7 @@ class ToxicityDetector:
             # vocabulary moderately high at times, and "stray dogs" is not abuse. An artifact
             # calibrated per language (the opt-in TRAC model) has one bar per language.
             supported = max(weights, default=0.0) >= SUSPECT
-            threshold, threshold_alone = model.thresholds_for(lang)
+            threshold, threshold_alone = model_bars(model, lang)
             threshold = threshold if supported else threshold_alone
             w_model = model_weight(p, threshold)
             if w_model >= SUSPECT:
@@ -133,6 +133,16 @@ class ToxicityDetector:
             lang=lang,
             signals=signals,
         )
+
+
+def model_bars(model: TextModel, lang: str | None) -> tuple[float, float]:
+    """``(threshold, threshold_alone)`` for ``lang``: the pair calibrated for that language in
+    training (``thresholds_by_lang[lang]`` with both bars, issue 13) when there is one, else
+    :meth:`TextModel.thresholds_for` (one per-language bar, or the global pair)."""
+    bars = (model.meta.get("thresholds_by_lang") or {}).get(lang or "")
+    if bars and "threshold_alone" in bars:
+        return float(bars["threshold"]), float(bars["threshold_alone"])
+    return model.thresholds_for(lang)
 
 
 def _near_target(match: LexiconMatch, targets: list[int]) -> bool:
