@@ -106,7 +106,9 @@ def test_merged_permissive_lexicon_is_reproducible_and_filtered() -> None:
     assert src.is_dir(), f"the permissive word lists are part of ../shared/data: {src}"
     shipped = {
         (e.term, e.severity)
-        for e in parse_lexicon_lines(lexicon_merge.OUT_FILE.read_text(encoding="utf-8").splitlines())
+        for e in parse_lexicon_lines(
+            lexicon_merge.OUT_FILE.read_text(encoding="utf-8").splitlines()
+        )
     }
     assert shipped == set(lexicon_merge.merged_entries(src))
     terms = {t for t, _ in shipped}

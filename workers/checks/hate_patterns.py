@@ -85,10 +85,10 @@ _EXCLUSION = (
     r"ghusne\s+mat\s+do|घुसने\s+मत\s+दो|वापस\s+(?:चीन|पाकिस्तान|बांग्लादेश)\s+जाओ"
 )
 _GENDER = (
-    r"{b}(?:women|woman|girls)\s+(?:belong|should\s+stay)\s+in\s+the\s+kitchen"
+    rf"{_B}(?:women|woman|girls)\s+(?:belong|should\s+stay)\s+in\s+the\s+kitchen"
     r"|aurat(?:on)?\s+ki\s+jagah\s+(?:rasoi|ghar|kitchen)"
     r"|औरतों?\s+की\s+जगह\s+(?:रसोई|घर)|औरतें\s+घर\s+में\s+रहें"
-).format(b=_B)
+)
 
 _THREAT = (
     r"ja+n\s+se\s+ma+r\s+(?:du+nga|denge|dalunga)|tujhe\s+(?:ma+r|dekh)\s+(?:du+nga|lu+nga|lenge)|"

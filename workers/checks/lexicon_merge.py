@@ -55,8 +55,8 @@ DENY = frozenset(
 # Phrases that are ordinary Hinglish ("bhai chhod" = "leave it, bro") or harmless.
 DENY_PHRASES = frozenset(
     {
-        "maal chhodna", "bhai chhod", "bhai chhod bhayee chod", "bhen chhod", "bhen chhod bhaynchod",
-        "padosi ki aulaad", "bell bula", "एक्स रेटेड",
+        "maal chhodna", "bhai chhod", "bhai chhod bhayee chod", "bhen chhod",
+        "bhen chhod bhaynchod", "padosi ki aulaad", "bell bula", "एक्स रेटेड",
     }
 )  # fmt: skip
 # Mild words (insulting, not obscene): they hold only with a second hit or a "you".
@@ -115,8 +115,9 @@ def merged_entries(src: Path) -> list[tuple[str, int]]:
             if term in curated or term in DENY_PHRASES or (len(words) == 1 and term in DENY):
                 continue
             sev = 1 if term in MILD else sev
-            if any(not (c.isalpha() or c in " \u093c" or unicodedata.category(c) == "Mn")
-                   for c in term):
+            if any(
+                not (c.isalpha() or c in " \u093c" or unicodedata.category(c) == "Mn") for c in term
+            ):
                 continue  # punctuation, digits and hyphenated oddities
             best[term] = max(sev, best.get(term, 0))
     return sorted(best.items())

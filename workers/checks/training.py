@@ -381,11 +381,7 @@ def build_english_words(data_dir: Path) -> list[str]:
 
 def training_rows(data_dir: Path, spec: ModelSpec) -> list[dict[str, str]]:
     """The ``train.csv`` rows of ``spec``'s datasets, each tagged with ``_dataset``."""
-    return [
-        {**r, "_dataset": name}
-        for name in spec.datasets
-        for r in read_dataset(data_dir, name)
-    ]
+    return [{**r, "_dataset": name} for name in spec.datasets for r in read_dataset(data_dir, name)]
 
 
 def build(spec: ModelSpec, data_dir: Path, out_dir: Path) -> TextModel:
