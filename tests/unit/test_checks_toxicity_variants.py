@@ -122,3 +122,26 @@ def test_notice_names_every_permissive_source() -> None:
     notice = (Path(__file__).resolve().parents[2] / "NOTICE").read_text(encoding="utf-8")
     for source in ("LDNOOBW", "hinglish-profanity", "profanity-hindi", "CC BY 4.0", "Panlingua"):
         assert source in notice, source
+
+
+def test_suspect_bars_are_per_language_and_fall_back_to_the_global_pair() -> None:
+    from workers.checks.toxicity import model_bars
+
+    model = get_detector("toxicity").model_artifact  # type: ignore[attr-defined]
+    by_lang = model.meta["thresholds_by_lang"]
+    assert set(by_lang) == {"en", "hi", "hi-Latn"}
+    for lang, bars in by_lang.items():
+        assert model_bars(model, lang) == (bars["threshold"], bars["threshold_alone"])
+        assert 0.5 <= bars["threshold"] <= bars["threshold_alone"] <= 1.0
+    assert model_bars(model, "mixed") == (model.threshold, model.threshold_alone)
+
+
+def test_romanized_training_copy_and_the_folded_model_view() -> None:
+    from workers.checks.toxicity_data import model_text, read_dataset
+
+    data = lexicon_merge.REPO_ROOT.parent / "shared" / "data"
+    rows = read_dataset(data, "panlingua_detox_hi@latn")
+    assert rows and all(r["lang"] == "hi-Latn" for r in rows)
+    assert not any("\u0900" <= c <= "\u097f" and c.isalpha() for r in rows for c in r["text"])
+    assert model_text("चूतिया", "script_fold") == model_text("Chootiya", "script_fold") == "chutia"
+    assert model_text("Chootiya") == "Chootiya"  # no transform: unchanged
