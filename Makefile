@@ -55,6 +55,9 @@ REPRODUCIBLE_BLAS := OPENBLAS_CORETYPE=Haswell OPENBLAS_NUM_THREADS=2
 models: $(STAMP) ## retrain every detector artifact from ../shared/data (byte-identical)
 	$(REPRODUCIBLE_BLAS) $(BIN)/commentmod train --data $(DATA)
 
+models-nc: $(STAMP) ## build the opt-in TRAC-1 toxicity model locally (CC BY-NC-SA 4.0: never commit it)
+	$(BIN)/python -m workers.training --data $(DATA) --include-nc
+
 evaluate: $(STAMP) ## evaluate the detectors on the dev splits (see docs/models.md)
 	$(BIN)/commentmod evaluate --check spam $(DATA)/youtube_spam_uci/dev.csv
 	$(BIN)/commentmod evaluate --check toxicity $(DATA)/trac1_hi/dev.csv

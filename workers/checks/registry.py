@@ -7,7 +7,7 @@ cached for the life of the process.
 Variants: ``default`` ships weights trained only on commercially usable data. ``trac`` is the
 opt-in toxicity model learned from TRAC-1 (CC BY-NC-SA 4.0, non-commercial): its weights are
 *not* in the repository; a site that may use them (where that licence allows, see
-docs/models.md) builds them locally with ``python -m workers.checks.training --include-nc``.
+docs/models.md) builds them locally with ``python -m workers.training --include-nc``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from workers.checks.base import CheckName, Detector
 from workers.checks.language import detect_language
 
 ARTIFACTS_DIR = Path(__file__).parent / "artifacts"
-BUILD_NC_HINT = "python -m workers.checks.training --include-nc"
+BUILD_NC_HINT = "make models-nc"
 Variant = Literal["default", "trac"]
 # Artifact name per (check, variant).
 ARTIFACTS: dict[tuple[CheckName, Variant], str] = {
@@ -39,6 +39,7 @@ __all__ = [
     "NON_COMMERCIAL_ARTIFACTS",
     "detect_language",
     "get_detector",
+    "trac_toxicity",
 ]
 
 
@@ -47,7 +48,7 @@ def get_detector(check: CheckName, variant: Variant = "default") -> Detector:
     """The process-wide detector for ``check`` (``spam`` or ``toxicity``).
 
     Loads the artifact on first use; raises ``FileNotFoundError`` when it is missing (run
-    ``python -m workers.checks.training``, with ``--include-nc`` for the ``trac`` variant) and
+    ``python -m workers.training``, with ``--include-nc`` for the ``trac`` variant) and
     ``ValueError`` for an unknown check.
     """
     # Imported here so that importing the registry stays cheap for the web process and CLI.
@@ -61,9 +62,21 @@ def get_detector(check: CheckName, variant: Variant = "default") -> Detector:
     if name in NON_COMMERCIAL_ARTIFACTS and not (ARTIFACTS_DIR / f"{name}.json").exists():
         raise FileNotFoundError(
             f"{name} is trained on non-commercial data and not shipped; build it locally with "
-            f"`{BUILD_NC_HINT}` (only where CC BY-NC-SA 4.0 allows)"
+            f"`{BUILD_NC_HINT}`, i.e. `python -m workers.training --include-nc` (only "
+            "where CC BY-NC-SA 4.0 allows)"
         )
     artifact = TextModel.load(ARTIFACTS_DIR, name)
     if check == "spam":
         return SpamDetector(model_artifact=artifact)
     return ToxicityDetector(model_artifact=artifact)
+
+
+def trac_toxicity() -> Detector:
+    """The opt-in TRAC-1 toxicity detector, for the ``detector_plugins`` setting.
+
+    One setting turns it on (docs/models.md, "Opt-in TRAC model"), after ``make models-nc``:
+    ``COMMENTMOD_DETECTOR_PLUGINS='{"toxicity": "workers.checks.registry:trac_toxicity"}'``.
+    Raises ``FileNotFoundError`` naming ``make models-nc`` when the artifact was not built, so
+    a worker configured for it fails at start instead of running without it.
+    """
+    return get_detector("toxicity", "trac")

@@ -13,6 +13,8 @@ import csv
 from collections.abc import Sequence
 from pathlib import Path
 
+from workers.checks.toxicity_data import read_dataset
+
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA_DIR = REPOSITORY_ROOT.parent / "shared" / "data"
 # Hand-written news-comment sanity sets (never trained on; tests/unit/test_checks_sanity.py).
@@ -35,4 +37,4 @@ def split_rows(data_dir: Path, dataset: str, split: str = "train") -> list[dict[
 def training_rows(data_dir: Path, datasets: Sequence[str]) -> list[dict[str, str]]:
     """The ``train.csv`` rows of ``datasets``, in order, each tagged with ``_dataset`` (for
     the per-set sample weight)."""
-    return [{**r, "_dataset": name} for name in datasets for r in split_rows(data_dir, name)]
+    return [{**r, "_dataset": name} for name in datasets for r in read_dataset(data_dir, name)]

@@ -39,6 +39,7 @@ import workers.checks
 from workers.checks.language import HINGLISH_WORDS_PATH, detect_language
 from workers.checks.normalize import TOKEN_RE, normalize
 from workers.checks.textmodel import N_FEATURES, SCHEME, TextModel, feature_arrays
+from workers.checks.toxicity_data import model_text
 from workers.training.calibration import MIN_THRESHOLD, best_f1_threshold, calibrate, ham_bar
 from workers.training.data import (
     DEFAULT_DATA_DIR,
@@ -95,6 +96,11 @@ class ModelSpec:
     # Languages that get their own F1-optimal out-of-fold threshold (``thresholds_by_lang``).
     threshold_by_lang: tuple[str, ...] = ()
     non_commercial: bool = False
+    # The text view the model is trained and run on (toxicity_data.model_text; issue 13).
+    text_transform: str = ""
+    # Languages (the rows' ``lang`` tag) whose ``threshold``/``threshold_alone`` are calibrated
+    # on their own out-of-fold rows, stored in ``thresholds_by_lang`` (issue 13).
+    calibrate_by_lang: tuple[str, ...] = ()
 
     def weight_of(self, dataset: str) -> float:
         return self.weights[self.datasets.index(dataset)] if self.weights else 1.0
@@ -118,17 +124,23 @@ SPECS: tuple[ModelSpec, ...] = (
     ModelSpec(
         "toxicity-linear",
         "toxicity",
-        ("davidson_hate_offensive",),
+        # Issue 13: + Panlingua's translated Hindi pairs (MIT), as Devanagari and romanized by
+        # rule (toxicity_data.py); Davidson's loose "offensive" labels at 0.3 weight.
+        ("davidson_hate_offensive", "panlingua_detox_hi", "panlingua_detox_hi@latn"),
         "toxic",
         4.0,
-        "MIT (Davidson et al. 2017); commercial use with attribution",
-        # Whole words carry the weight; 4–5-grams at a quarter weight keep misspellings
-        # without letting fragments inside harmless words ("Assam", "assignment") fire.
-        char_ngrams=(4, 5),
-        char_weight=0.25,
+        "MIT (Davidson et al. 2017; Panlingua 2023); commercial use with attribution",
+        weights=(0.3, 1.0, 1.0),
+        # Words are folded to spelling skeletons in both scripts (toxicity_data.model_text),
+        # so 2–5-grams at half weight see "chutiya"/"चूतिया" alike; measured against 4–5-grams
+        # at a quarter weight in docs/models.md.
+        char_ngrams=(2, 5),
+        char_weight=0.5,
+        text_transform="script_fold",
         target_precision_alone=0.95,
         # TRAC-1 (Facebook comments on Indian news pages) is 23–41 % aggressive.
         prevalence=0.3,
+        calibrate_by_lang=("en", "hi", "hi-Latn"),
     ),
     ModelSpec(
         "toxicity-linear-trac",
@@ -250,12 +262,33 @@ def calibrated_thresholds(
     return out
 
 
+def calibrate_languages(
+    spec: ModelSpec, rows: list[dict[str, str]], oof: np.ndarray, y: np.ndarray, w: np.ndarray
+) -> dict[str, dict[str, object]]:
+    """Per-language suspect bars: :func:`calibrate` on each language's out-of-fold rows."""
+    tags = np.array([r.get("lang", "") for r in rows])
+    out: dict[str, dict[str, object]] = {}
+    for lang in spec.calibrate_by_lang:
+        sel = tags == lang
+        cal = calibrate(oof[sel], y[sel], w[sel], spec.target_precision, spec.prevalence)
+        alone = calibrate(oof[sel], y[sel], w[sel], spec.target_precision_alone, spec.prevalence)
+        threshold = max(MIN_THRESHOLD, cal["threshold"])
+        out[lang] = {
+            "threshold": threshold,
+            "threshold_alone": max(threshold, alone["threshold"]),
+            "rows": int(sel.sum()),
+            "at_threshold": cal,
+            "at_threshold_alone": alone,
+        }
+    return out
+
+
 def fit(spec: ModelSpec, rows: list[dict[str, str]]) -> TextModel:
     """Train one :class:`TextModel` on ``rows`` (deterministic), with calibrated thresholds.
 
     Rows carry their dataset in ``_dataset`` (for the per-set sample weight) when known.
     """
-    texts = [r["text"] for r in rows]
+    texts = [model_text(r["text"], spec.text_transform) for r in rows]
     y = np.array([r["label"] == spec.positive for r in rows], dtype=np.int8)
     w = np.array([spec.weight_of(r["_dataset"]) if "_dataset" in r else 1.0 for r in rows])
     counts = feature_matrix(texts, spec)
@@ -276,8 +309,13 @@ def fit(spec: ModelSpec, rows: list[dict[str, str]]) -> TextModel:
         "char_weight": spec.char_weight,
         "seed": SEED,
         "hide_links": spec.hide_links,
-        **calibrated_thresholds(spec, texts, oof, y, w),
+        # Languages are detected on the original text, as the worker sees it.
+        **calibrated_thresholds(spec, [r["text"] for r in rows], oof, y, w),
     }
+    if spec.text_transform:
+        meta["text_transform"] = spec.text_transform
+    if spec.calibrate_by_lang:
+        meta["thresholds_by_lang"] = calibrate_languages(spec, rows, oof, y, w)
     return TextModel(spec.name, MODEL_VERSION, coef, idf, bias, meta)
 
 

