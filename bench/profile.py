@@ -24,14 +24,10 @@ from service.api import create_app
 from service.db.migrate import upgrade
 from service.domain.privacy import generate_email_key, generate_hash_key
 from service.settings import load_settings
-from service.usecases import (
-    build_services,
-    create_site,
-    record_check,
-    record_checks,
-    start_check,
-    start_checks,
-)
+from service.usecases.checks import start_checks
+from service.usecases.results import record_check, record_checks
+from service.usecases.services import build_services
+from service.usecases.sites import create_site
 from workers.tasks import Detectors, run_detector
 
 ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -86,8 +82,9 @@ def main() -> None:
 
         def check(comment_id: str) -> None:
             for name_ in ("spam", "toxicity"):
-                work = start_check(svc, comment_id, name_)
-                assert work is not None
+                works = start_checks(svc, [comment_id], name_)
+                assert works
+                work = works[0]
                 record_check(svc, comment_id, name_, run_detector(detectors(name_), work))
 
         def check_batch(comment_ids: list[str]) -> None:

@@ -43,8 +43,9 @@ def cmd_db_upgrade(settings: Settings, _: argparse.Namespace) -> int:
 
 
 def cmd_sites_create(settings: Settings, args: argparse.Namespace) -> int:
-    from service.usecases import SiteExists, build_services, create_site
-    from service.webhooks import InvalidWebhookUrl, configure_webhook, validate_webhook_url
+    from service.usecases.services import SiteExists, build_services
+    from service.usecases.sites import create_site
+    from service.usecases.webhooks import InvalidWebhookUrl, configure_webhook, validate_webhook_url
 
     if args.webhook_url:
         try:
@@ -68,8 +69,8 @@ def cmd_sites_create(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_sites_webhook(settings: Settings, args: argparse.Namespace) -> int:
     """Set, rotate (same URL again) or remove (--disable) a site's webhook."""
-    from service.usecases import NotFound, build_services
-    from service.webhooks import InvalidWebhookUrl, configure_webhook
+    from service.usecases.services import NotFound, build_services
+    from service.usecases.webhooks import InvalidWebhookUrl, configure_webhook
 
     if bool(args.url) == bool(args.disable):
         return _fail("give --url U or --disable")
@@ -95,8 +96,8 @@ def _policy_value(raw: str) -> Any:
 def cmd_sites_policy(settings: Settings, args: argparse.Namespace) -> int:
     """Show a site's policy; with --set/--unset, save the next version of its overrides."""
     from service.domain.policy import PolicyInvalid
-    from service.moderation import PolicyConflict, get_site_policy, update_site_policy
-    from service.usecases import NotFound, build_services
+    from service.usecases.policies import get_site_policy, update_site_policy
+    from service.usecases.services import NotFound, PolicyConflict, build_services
 
     svc = build_services(settings)
     try:
@@ -144,8 +145,8 @@ def cmd_sites_policy(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_labels_export(settings: Settings, args: argparse.Namespace) -> int:
     """Moderator decisions as a labelled CSV (text,label,lang) the detectors can train on."""
-    from service.moderation import export_labels
-    from service.usecases import NotFound, build_services
+    from service.usecases.decisions import export_labels
+    from service.usecases.services import NotFound, build_services
 
     svc = build_services(settings)
     try:
@@ -160,7 +161,8 @@ def cmd_labels_export(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_moderators_create(settings: Settings, args: argparse.Namespace) -> int:
-    from service.usecases import NotFound, build_services, create_moderator
+    from service.usecases.services import NotFound, build_services
+    from service.usecases.sites import create_moderator
 
     svc = build_services(settings)
     try:
@@ -174,8 +176,8 @@ def cmd_moderators_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_moderators_revoke(settings: Settings, args: argparse.Namespace) -> int:
-    from service.moderation import revoke_moderator
-    from service.usecases import NotFound, build_services
+    from service.usecases.services import NotFound, build_services
+    from service.usecases.sites import revoke_moderator
 
     svc = build_services(settings)
     try:
@@ -226,9 +228,9 @@ def cmd_scheduler(settings: Settings, _: argparse.Namespace) -> int:
 def cmd_keys_rotate(settings: Settings, _: argparse.Namespace) -> int:
     """Re-encrypt stored emails and webhook secrets under the first COMMENTMOD_EMAIL_KEYS key."""
     from service.domain.privacy import PrivacyConfigError
-    from service.erasure import rotate_email_keys
-    from service.usecases import build_services
-    from service.webhooks import rotate_webhook_secrets
+    from service.usecases.privacy import rotate_email_keys
+    from service.usecases.services import build_services
+    from service.usecases.webhooks import rotate_webhook_secrets
 
     svc = build_services(settings)
     try:
@@ -247,8 +249,8 @@ def cmd_authors_erase(settings: Settings, args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
     from service.db.models import Site
-    from service.erasure import InvalidEmail, erase_author
-    from service.usecases import SiteRef, build_services
+    from service.usecases.privacy import InvalidEmail, erase_author
+    from service.usecases.services import SiteRef, build_services
 
     svc = build_services(settings)
     try:
@@ -267,8 +269,9 @@ def cmd_authors_erase(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_relay(settings: Settings, _: argparse.Namespace) -> int:
-    from service.usecases import build_services, relay_outbox
-    from service.webhooks import relay_webhooks
+    from service.usecases.checks import relay_outbox
+    from service.usecases.services import build_services
+    from service.usecases.webhooks import relay_webhooks
 
     svc = build_services(settings)
     try:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import aliased
 from service.db.models import AuditEvent, CheckJob, CheckResultRow, Comment, Site, WebhookDelivery
 from service.domain.policy import implied_status
 from service.domain.statuses import Status
-from service.usecases import Services
+from service.usecases.services import Services
 
 WINDOW = timedelta(minutes=5)
 QUANTILES = (0.5, 0.95, 0.99)

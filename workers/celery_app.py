@@ -10,7 +10,7 @@ from celery.signals import worker_init, worker_process_init
 from service.logs import configure_logging
 from service.queue import PURGE_TASK, RELAY_TASK, celery_config
 from service.settings import Settings
-from service.usecases import Services, build_services
+from service.usecases.services import Services, build_services
 
 
 class LazyServices:

@@ -13,20 +13,18 @@ from sqlalchemy.exc import OperationalError
 
 from service.queue import CHECK_COMMENTS_TASK, CHECK_TASKS, PURGE_TASK, RELAY_TASK, WEBHOOK_TASK
 from service.settings import Settings
-from service.usecases import (
+from service.usecases.checks import (
     CLAIM_BATCH,
-    UNAVAILABLE,
-    CheckRecord,
     CheckWork,
-    Services,
     is_over_attempt_limit,
-    purge_expired_idempotency_keys,
-    record_checks,
     relay_outbox,
     release_claims,
     start_checks,
 )
-from service.webhooks import deliver, relay_webhooks
+from service.usecases.results import UNAVAILABLE, CheckRecord, record_checks
+from service.usecases.services import Services
+from service.usecases.submission import purge_expired_idempotency_keys
+from service.usecases.webhooks import deliver, relay_webhooks
 from workers.checks.base import CheckInput, Detector
 
 log = logging.getLogger(__name__)
@@ -228,7 +226,7 @@ def register_tasks(
 
     @app.task(name=WEBHOOK_TASK, bind=True, acks_late=True, reject_on_worker_lost=True)
     def deliver_webhook(self: Task, delivery_id: str) -> str:
-        """Idempotent (see service.webhooks.deliver). Failed attempts are re-dispatched by
+        """Idempotent (see service.usecases.webhooks.deliver). Failed attempts are re-dispatched by
         the relay with backoff, never by long Celery countdowns."""
         try:
             return deliver(services(), delivery_id)

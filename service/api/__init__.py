@@ -14,7 +14,7 @@ from service.logs import configure_logging, request_id_var
 from service.metrics import Metrics
 from service.ratelimit import RateLimiter
 from service.settings import Settings, load_settings
-from service.usecases import Services, build_services
+from service.usecases.services import Services, build_services
 
 access_log = logging.getLogger("commentmod.access")
 

@@ -12,17 +12,16 @@ from service.api.errors import ApiError
 from service.api.schemas import AcceptedOut, SiteCommentOut
 from service.domain.sanitize import safe_html, safe_text, safe_url
 from service.domain.submission import SubmissionInvalid, parse_submission
-from service.usecases import (
+from service.usecases.reads import get_comment
+from service.usecases.services import (
     DuplicateComment,
     Flooded,
     IdempotencyKeyReused,
     NotFound,
     ParentNotFound,
     Services,
-    get_comment,
-    request_fingerprint,
-    submit_comment,
 )
+from service.usecases.submission import request_fingerprint, submit_comment
 
 bp = Blueprint("comments", __name__)
 MAX_IDEMPOTENCY_KEY = 255

@@ -13,7 +13,7 @@ import regex
 from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
 
-from service.api.auth import _CHALLENGE, bearer_token
+from service.api.auth import CHALLENGE, bearer_token
 from service.api.body import read_json_body
 from service.api.errors import ApiError
 from service.api.moderation_schemas import (
@@ -32,29 +32,30 @@ from service.api.moderation_schemas import (
 )
 from service.domain.policy import PolicyInvalid
 from service.domain.statuses import Status
-from service.moderation import (
+from service.usecases.decisions import decide_comment, decide_many
+from service.usecases.moderation import (
     AUTHOR_KEY,
     MAX_BULK,
     REASON_CODE,
     AuditView,
-    Forbidden,
-    InvalidDecision,
     ModerationItem,
-    ModeratorRef,
-    PolicyConflict,
-    PolicyView,
     QueueFilter,
-    StaleDecision,
-    authenticate_moderator,
-    decide_comment,
-    decide_many,
     get_for_moderation,
-    get_site_policy,
     list_audit,
     list_queue,
-    update_site_policy,
 )
-from service.usecases import InvalidCursor, NotFound, Services, authenticate_site
+from service.usecases.policies import PolicyView, get_site_policy, update_site_policy
+from service.usecases.services import (
+    Forbidden,
+    InvalidCursor,
+    InvalidDecision,
+    ModeratorRef,
+    NotFound,
+    PolicyConflict,
+    Services,
+    StaleDecision,
+)
+from service.usecases.sites import authenticate_moderator, authenticate_site
 
 bp = Blueprint("moderation", __name__)
 
@@ -92,7 +93,7 @@ def require_moderator() -> ModeratorRef:
         return moderator
     if authenticate_site(svc, token) is not None:
         raise ApiError(403, "moderator_token_required", "moderation routes need a moderator token")
-    raise ApiError(401, "invalid_credentials", "the token is not valid", headers=_CHALLENGE)
+    raise ApiError(401, "invalid_credentials", "the token is not valid", headers=CHALLENGE)
 
 
 def _parse(model: type[In]) -> In:

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 from pydantic_core import PydanticCustomError
 
-from service.api.schemas import Status, _Out
+from service.api.schemas import Status, OutModel
 
 Action = Literal["approve", "reject", "spam"]
 ReasonCode = Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
@@ -58,13 +58,13 @@ class BulkDecisionIn(BaseModel):
     _note = field_validator("note")(_no_controls)
 
 
-class EvidenceOut(_Out):
+class EvidenceOut(OutModel):
     start: int | None
     end: int | None
     label: str | None
 
 
-class CheckOut(_Out):
+class CheckOut(OutModel):
     check: str
     score: float | None
     verdict: str
@@ -73,7 +73,7 @@ class CheckOut(_Out):
     model: str = Field(description="name@version")
 
 
-class ModerationItemOut(_Out):
+class ModerationItemOut(OutModel):
     id: str
     site: str
     thread_id: str
@@ -89,12 +89,12 @@ class ModerationItemOut(_Out):
     checks: list[CheckOut]
 
 
-class QueuePageOut(_Out):
+class QueuePageOut(OutModel):
     items: list[ModerationItemOut]
     next_cursor: str | None
 
 
-class AuditEventOut(_Out):
+class AuditEventOut(OutModel):
     id: int
     comment_id: str
     site: str
@@ -106,19 +106,19 @@ class AuditEventOut(_Out):
     created_at: datetime
 
 
-class AuditPageOut(_Out):
+class AuditPageOut(OutModel):
     items: list[AuditEventOut]
     next_cursor: str | None
 
 
-class RecentCommentOut(_Out):
+class RecentCommentOut(OutModel):
     id: str
     thread_id: str
     status: Status
     created_at: datetime
 
 
-class AuthorHistoryOut(_Out):
+class AuthorHistoryOut(OutModel):
     counts: dict[str, int] = Field(description="this author's comments on the site by status")
     is_known_spammer: bool
     recent: list[RecentCommentOut]
@@ -129,13 +129,13 @@ class ModerationDetailOut(ModerationItemOut):
     author_history: AuthorHistoryOut
 
 
-class DecisionOut(_Out):
+class DecisionOut(OutModel):
     id: str
     status: Status
     previous_status: Status
 
 
-class BulkResultOut(_Out):
+class BulkResultOut(OutModel):
     id: str
     ok: bool
     status: Status | None = None
@@ -147,17 +147,17 @@ class BulkResultOut(_Out):
     )
 
 
-class BulkDecisionOut(_Out):
+class BulkDecisionOut(OutModel):
     results: list[BulkResultOut]
 
 
-class PolicyVersionOut(_Out):
+class PolicyVersionOut(OutModel):
     version: int
     actor: str
     created_at: datetime
 
 
-class PolicyOut(_Out):
+class PolicyOut(OutModel):
     site: str
     version: int = Field(description="0 = the defaults; each save adds one")
     overrides: dict[str, Any]

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, current_app, jsonify
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from service.api.openapi import build_openapi
-from service.usecases import Services, is_database_ready
+from service.usecases.services import Services, is_database_ready
 
 bp = Blueprint("ops", __name__)
 

@@ -9,8 +9,8 @@ from service.api.auth import require_site
 from service.api.body import read_json_body
 from service.api.errors import ApiError
 from service.api.schemas import ErasureIn, ErasureOut
-from service.erasure import InvalidEmail, erase_author
-from service.usecases import Services
+from service.usecases.privacy import InvalidEmail, erase_author
+from service.usecases.services import Services
 
 bp = Blueprint("privacy", __name__)
 

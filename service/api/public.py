@@ -12,7 +12,8 @@ from flask import Blueprint, Response, current_app, request
 from service.api.errors import ApiError
 from service.api.schemas import PublicCommentOut
 from service.domain.sanitize import safe_html, safe_text, safe_url
-from service.usecases import CommentView, InvalidCursor, NotFound, Services, list_thread
+from service.usecases.reads import CommentView, list_thread
+from service.usecases.services import InvalidCursor, NotFound, Services
 
 bp = Blueprint("public", __name__)
 

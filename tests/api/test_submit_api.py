@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from service.usecases import Services, SiteRef
+from service.usecases.services import Services, SiteRef
 from tests.conftest import auth, comment_body, new_site, unique_email, wait_until
 
 Site = tuple[SiteRef, str]
@@ -187,7 +187,7 @@ def test_ops_routes(client: FlaskClient) -> None:
 
 def test_storage_down_is_503_with_retry_after(services: Services, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from service.api import create_app
-    from service.usecases import build_services
+    from service.usecases.services import build_services
 
     dead = (
         "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"
@@ -212,7 +212,8 @@ def test_idempotency_keys_expire(client: FlaskClient, site: Site, services: Serv
     from sqlalchemy import update
 
     from service.db.models import IdempotencyRecord
-    from service.usecases import purge_expired_idempotency_keys, utcnow
+    from service.usecases.services import utcnow
+    from service.usecases.submission import purge_expired_idempotency_keys
 
     key = f"old-{uuid.uuid4().hex}"
     assert post(client, site[1], comment_body(), **{"Idempotency-Key": key}).status_code == 202

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from service.api import create_app
 from service.db.models import CheckJob, CheckResultRow
 from service.settings import Settings
-from service.usecases import Services, build_services
+from service.usecases.services import Services, build_services
 from tests.conftest import auth, comment_body, new_site, wait_until
 from tests.support.backends import Backend
 from tests.support.processes import WorkerProcess

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 
 from service.db.models import AuditEvent, CheckJob, CheckResultRow
 from service.queue import CHECK_TASKS
-from service.usecases import Services, SiteRef, relay_outbox
+from service.usecases.checks import relay_outbox
+from service.usecases.services import Services, SiteRef
 from tests.conftest import auth, comment_body, wait_for_final, wait_until
 
 Site = tuple[SiteRef, str]
@@ -131,7 +132,7 @@ def test_broker_down_at_submit_is_accepted_then_relayed(
     from flask.testing import FlaskClient
 
     from service.api import create_app
-    from service.usecases import build_services
+    from service.usecases.services import build_services
 
     dead = (
         "redis://127.0.0.1:1/0"

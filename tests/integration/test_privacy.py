@@ -14,7 +14,8 @@ from sqlalchemy import select
 from service.api import create_app
 from service.db.models import Base, Comment
 from service.settings import Settings
-from service.usecases import Services, SiteRef, build_services, relay_outbox
+from service.usecases.checks import relay_outbox
+from service.usecases.services import Services, SiteRef, build_services
 from tests.conftest import auth, comment_body, wait_for_final, wait_until
 from tests.support.backends import Backend
 from tests.support.brokers import raw_messages

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 
 from service.cli import main
 from service.settings import Settings
-from service.usecases import Services
+from service.usecases.services import Services
 from tests.conftest import auth
 from tests.moderation.conftest import Desk, held_comment, new_desk, submit, wait_decided
 from tests.support.processes import WorkerProcess, settings_env

@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from service.db.models import WebhookDelivery
-from service.usecases import Services
-from service.webhooks import relay_webhooks
+from service.usecases.services import Services
+from service.usecases.webhooks import relay_webhooks
 from tests.conftest import auth, unique_email, wait_until
 from tests.moderation.conftest import Receiver, new_desk, submit, wait_decided
 from tests.support.processes import WorkerProcess
@@ -144,7 +144,7 @@ def test_secrets_rotate_and_payloads_scrub(
 
     from service.db.models import Site
     from service.domain.privacy import Vault
-    from service.webhooks import rotate_webhook_secrets, scrub_author
+    from service.usecases.webhooks import rotate_webhook_secrets, scrub_author
 
     desk = new_desk(mod_services, receiver)
     comment_id = submit(api, desk, text="One more calm remark, with thanks.")

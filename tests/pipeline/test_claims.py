@@ -16,14 +16,9 @@ import pytest
 from sqlalchemy import text
 
 from service.domain.submission import parse_submission
-from service.usecases import (
-    Services,
-    claim_checks,
-    relay_outbox,
-    start_checks,
-    submit_comment,
-    utcnow,
-)
+from service.usecases.checks import claim_checks, relay_outbox, start_checks
+from service.usecases.services import Services, utcnow
+from service.usecases.submission import submit_comment
 from tests.conftest import comment_body, new_site
 
 

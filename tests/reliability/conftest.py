@@ -24,7 +24,7 @@ from werkzeug.serving import make_server
 from service.api import create_app
 from service.db.models import AuditEvent, CheckResultRow, Comment
 from service.settings import Settings
-from service.usecases import Services
+from service.usecases.services import Services
 from tests.reliability import plugins
 from tests.reliability.servers import stop_all
 from tests.support.backends import Backend

@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 
 from service.api import create_app
 from service.domain.sanitize import safe_html, safe_text, safe_url
-from service.usecases import CheckRecord, Services, SiteRef, record_check
+from service.usecases.results import CheckRecord, record_check
+from service.usecases.services import Services, SiteRef
 from tests.conftest import auth, new_site
 
 MARKER = f"ECHO{uuid.uuid4().hex}"

@@ -26,21 +26,12 @@ from service.db.migrate import upgrade
 from service.db.models import AuditEvent, CheckJob
 from service.domain.policy import CheckOutcome, DecisionContext, Policy, decide
 from service.domain.submission import parse_submission
-from service.usecases import (
-    UNAVAILABLE,
-    CheckRecord,
-    Services,
-    build_services,
-    claim_checks,
-    create_site,
-    is_over_attempt_limit,
-    list_thread,
-    record_check,
-    relay_outbox,
-    start_checks,
-    submit_comment,
-    utcnow,
-)
+from service.usecases.checks import claim_checks, is_over_attempt_limit, relay_outbox, start_checks
+from service.usecases.reads import list_thread
+from service.usecases.results import UNAVAILABLE, CheckRecord, record_check
+from service.usecases.services import Services, build_services, utcnow
+from service.usecases.sites import create_site
+from service.usecases.submission import submit_comment
 from tests.support.backends import Backend
 
 CHECKS = ("spam", "toxicity")
@@ -180,7 +171,7 @@ def test_public_exactly_when_the_policy_says_so(
                 AuditEvent.comment_id == cid, AuditEvent.from_status == "pending"
             )
         )
-    from service.usecases import get_comment
+    from service.usecases.reads import get_comment
 
     status = get_comment(svc, site, cid).status
     assert status == expected, (events, first)

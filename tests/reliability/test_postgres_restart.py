@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 from service.db.migrate import upgrade
 from service.db.models import CheckJob, Comment
 from service.settings import Settings
-from service.usecases import build_services, create_site
+from service.usecases.services import build_services
+from service.usecases.sites import create_site
 from tests.reliability.conftest import body, fault_settings, live_server, record
 from tests.reliability.servers import PostgresServer
 from tests.support.backends import Backend

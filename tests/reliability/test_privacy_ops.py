@@ -15,8 +15,9 @@ from sqlalchemy import select
 from service.api import create_app
 from service.db.models import AuditEvent, Base, Comment
 from service.domain.privacy import Vault, generate_email_key
-from service.erasure import ERASED_NAME, rotate_email_keys
-from service.usecases import Services, build_services, create_site
+from service.usecases.privacy import ERASED_NAME, rotate_email_keys
+from service.usecases.services import Services, build_services
+from service.usecases.sites import create_site
 from tests.conftest import auth
 from tests.reliability.conftest import body
 from tests.support.processes import settings_env

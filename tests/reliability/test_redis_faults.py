@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 
 from service.db.models import CheckJob
 from service.settings import Settings
-from service.usecases import build_services, create_site
+from service.usecases.services import build_services
+from service.usecases.sites import create_site
 from tests.reliability import plugins
 from tests.reliability.conftest import body, fault_settings, live_server, pipeline_counts, record
 from tests.reliability.servers import RedisServer, Scheduler, Worker, wait_for

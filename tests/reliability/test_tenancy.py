@@ -19,14 +19,9 @@ from sqlalchemy import select
 from service.api import create_app
 from service.api.openapi import build_openapi
 from service.db.models import Comment
-from service.usecases import (
-    CheckRecord,
-    Services,
-    build_services,
-    create_moderator,
-    create_site,
-    record_check,
-)
+from service.usecases.results import CheckRecord, record_check
+from service.usecases.services import Services, build_services
+from service.usecases.sites import create_moderator, create_site
 from tests.conftest import auth
 
 OPERATIONS = [

@@ -31,46 +31,41 @@ import json
 import logging
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import (
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
-from service.db.models import Comment, Site, WebhookDelivery
-from service.domain.privacy import new_token
-from service.domain.sanitize import safe_html, safe_text, safe_url
-from service.domain.statuses import Status
+from service.db.models import (
+    Site,
+    WebhookDelivery,
+)
+from service.domain.privacy import (
+    new_token,
+)
 from service.queue import WEBHOOK_TASK
-
-if TYPE_CHECKING:
-    from service.usecases import Services
+from service.usecases.services import NotFound, Services, utcnow
+from service.usecases.transitions import iso_utc
 
 log = logging.getLogger(__name__)
 
-EVENTS: dict[Status, str] = {
-    Status.PUBLISHED: "comment.published",
-    Status.HELD: "comment.held",
-    Status.REJECTED: "comment.rejected",
-    Status.SPAM: "comment.spam",
-}
+
 SIGNATURE_HEADER = "X-Commentmod-Signature"
-# When the web could not hand a new event to the broker, the relay dispatches it this long
-# after the change (the same role as relay_grace_seconds for the checks).
-FIRST_DISPATCH_GRACE = timedelta(seconds=10)
-_PENDING = "commentmod.webhook_deliveries"
+
+
 MAX_URL_CHARS = 2000
 
 
 class InvalidWebhookUrl(ValueError):
     pass
-
-
-# --- configuration ----------------------------------------------------------------------------
 
 
 def validate_webhook_url(url: str) -> str:
@@ -94,8 +89,6 @@ def validate_webhook_url(url: str) -> str:
 def configure_webhook(svc: Services, slug: str, url: str | None) -> str | None:
     """Set (or, with ``url=None``, remove) a site's webhook; returns the new signing secret
     (shown once, stored encrypted with the Vault)."""
-    from service.usecases import NotFound
-
     secret = new_token("whsec") if url else None
     checked = validate_webhook_url(url) if url else None
     with svc.unit_of_work() as s:
@@ -105,67 +98,6 @@ def configure_webhook(svc: Services, slug: str, url: str | None) -> str | None:
         site.webhook_url = checked
         site.webhook_secret_encrypted = svc.vault.encrypt(secret) if secret else None
     return secret
-
-
-# --- the outbox row (inside the status change's transaction) ---------------------------------
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def public_comment(comment: Comment, site_slug: str) -> dict[str, Any]:
-    """The comment as its site may see it. Allow-listed: never email, IP or user agent; text,
-    name and URL made HTML-safe exactly as on the public read paths (service.domain.sanitize),
-    since sites paste webhook payloads straight into pages."""
-    return {
-        "id": comment.id,
-        "site": site_slug,
-        "thread_id": comment.thread_id,
-        "parent_id": comment.parent_id,
-        "status": comment.status,
-        "reasons": list(comment.reasons or ()),
-        "author_name": safe_text(comment.author_name),
-        "author_url": safe_url(comment.author_url),
-        "text": safe_html(comment.text),
-        "created_at": _iso(comment.created_at),
-        "published_at": _iso(comment.published_at),
-    }
-
-
-def add_delivery(s: Session, comment: Comment, target: Status, now: datetime) -> str | None:
-    """Write the event's delivery row when the comment's site has a webhook. Call inside the
-    transaction of the status change, after it; the id is sent after the commit by
-    :func:`send_after_commit`."""
-    event = EVENTS.get(target)
-    site = s.get(Site, comment.site_id)
-    if event is None or site is None or not site.webhook_url:
-        return None
-    delivery_id = str(uuid.uuid4())
-    s.add(
-        WebhookDelivery(
-            id=delivery_id,
-            site_id=site.id,
-            comment_id=comment.id,
-            event=event,
-            payload=public_comment(comment, site.slug),
-            occurred_at=now,
-            created_at=now,
-            next_dispatch_at=now + FIRST_DISPATCH_GRACE,
-        )
-    )
-    s.info.setdefault(_PENDING, []).append(delivery_id)
-    return delivery_id
-
-
-def send_after_commit(svc: Services, s: Session) -> None:
-    """Hand the deliveries this (committed) session created to the broker, non-blocking;
-    whatever is lost on the way is dispatched by the relay."""
-    for delivery_id in s.info.pop(_PENDING, []):
-        svc.producer.enqueue(WEBHOOK_TASK, delivery_id)
-
-
-# --- delivery (called by the worker) ----------------------------------------------------------
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -178,7 +110,7 @@ def event_body(delivery: WebhookDelivery) -> bytes:
         "id": delivery.id,
         "event": delivery.event,
         "comment": delivery.payload,
-        "occurred_at": _iso(delivery.occurred_at),
+        "occurred_at": iso_utc(delivery.occurred_at),
     }
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -226,8 +158,6 @@ def backoff(svc: Services, attempt: int) -> timedelta:
 def deliver(svc: Services, delivery_id: str) -> str:
     """Attempt one delivery. Idempotent: a missing, delivered, given-up, not yet due or
     currently claimed delivery is a normal return ("skipped", "not_due", "busy")."""
-    from service.usecases import utcnow
-
     now = utcnow()
     lease = timedelta(seconds=svc.settings.webhook_timeout_seconds * 2 + 30)
     with svc.unit_of_work() as s:
@@ -296,8 +226,6 @@ def _finish(
     give_up: bool = False,
     attempt_number: int = 1,
 ) -> None:
-    from service.usecases import utcnow
-
     now = utcnow()
     values: dict[str, Any] = {
         "claimed_until": None,
@@ -320,16 +248,11 @@ def _finish(
         )
 
 
-# --- the relay (called by the scheduler) -----------------------------------------------------
-
-
 def relay_webhooks(svc: Services) -> int:
     """Dispatch every undelivered event that is due (new ones the web could not send, and
     retries whose backoff has passed). Idempotent; safe to run concurrently (SKIP LOCKED).
     A dispatched row is dispatched again after ``relay_stale_seconds`` if still undelivered.
     """
-    from service.usecases import utcnow
-
     settings = svc.settings
     now = utcnow()
     sent = 0
@@ -353,9 +276,6 @@ def relay_webhooks(svc: Services) -> int:
     if sent:
         log.info("webhook relay", extra={"sent": sent})
     return sent
-
-
-# --- privacy hooks (for erasure and key rotation) --------------------------------------------
 
 
 def scrub_author(s: Session, comment_ids: Sequence[str], erased_name: str) -> int:

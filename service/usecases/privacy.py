@@ -18,17 +18,33 @@ import secrets
 
 from cryptography.fernet import InvalidToken
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
+from sqlalchemy import (
+    select,
+)
 
-from service.db.models import AuditEvent, Comment
-from service.domain.privacy import PrivacyConfigError
-from service.usecases import Services, SiteRef, utcnow
-from service.webhooks import scrub_author
+from service.db.models import (
+    AuditEvent,
+    Comment,
+)
+from service.domain.privacy import (
+    PrivacyConfigError,
+)
+from service.usecases.services import (
+    Services,
+    SiteRef,
+    utcnow,
+)
+from service.usecases.webhooks import scrub_author
 
 log = logging.getLogger(__name__)
 
+
 ERASED_NAME = "[erased]"
+
+
 ERASURE_ACTOR = "erasure"
+
+
 ERASURE_REASON = "personal_data_erased"
 
 

@@ -1,0 +1,105 @@
+"""Public and site reads of comments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    select,
+)
+
+from service.db.comments import thread_page_statement
+from service.db.models import (
+    Comment,
+    Site,
+)
+from service.usecases.services import (
+    NotFound,
+    Services,
+    SiteRef,
+    decode_cursor,
+    encode_cursor,
+)
+
+
+@dataclass(frozen=True)
+class CommentView:
+    id: str
+    thread_id: str
+    parent_id: str | None
+    status: str
+    author_name: str
+    author_url: str | None
+    text: str
+    created_at: datetime
+    published_at: datetime | None
+    reasons: tuple[str, ...]
+
+
+def _view(c: Comment) -> CommentView:
+    return CommentView(
+        id=c.id,
+        thread_id=c.thread_id,
+        parent_id=c.parent_id,
+        status=c.status,
+        author_name=c.author_name,
+        author_url=c.author_url,
+        text=c.text,
+        created_at=c.created_at,
+        published_at=c.published_at,
+        reasons=tuple(c.reasons or ()),
+    )
+
+
+def get_comment(svc: Services, site: SiteRef, comment_id: str) -> CommentView:
+    """A comment of the caller's own site; another site's comment is simply not found."""
+    with svc.sessions() as s:
+        c = s.scalar(select(Comment).where(Comment.id == comment_id, Comment.site_id == site.id))
+        if c is None:
+            raise NotFound()
+        return _view(c)
+
+
+@dataclass(frozen=True)
+class ThreadPage:
+    items: list[CommentView]
+    next_cursor: str | None
+
+
+def list_thread(
+    svc: Services, site_slug: str, thread_id: str, limit: int, cursor: str | None
+) -> ThreadPage:
+    """Published comments of a thread, oldest first, keyset-paginated.
+
+    The hot read path: one Core query (no ORM objects) joined on the site's slug; the site
+    is looked up on its own only when the page is empty, to tell 404 from an empty thread.
+    """
+    after = decode_cursor(cursor) if cursor else None
+    params: dict[str, Any] = {"slug": site_slug, "thread_id": thread_id, "limit": limit + 1}
+    if after is not None:
+        params["after_created_at"], params["after_id"] = after
+    with svc.read_connection() as conn:
+        rows = conn.execute(thread_page_statement(after is not None), params).all()
+        if not rows and conn.scalar(select(Site.id).where(Site.slug == site_slug)) is None:
+            raise NotFound()
+    items = [
+        CommentView(
+            id=r.id,
+            thread_id=r.thread_id,
+            parent_id=r.parent_id,
+            status=r.status,
+            author_name=r.author_name,
+            author_url=r.author_url,
+            text=r.text,
+            created_at=r.created_at,
+            published_at=r.published_at,
+            reasons=(),
+        )
+        for r in rows[:limit]
+    ]
+    next_cursor = (
+        encode_cursor(items[-1].created_at, items[-1].id) if len(rows) > limit and items else None
+    )
+    return ThreadPage(items, next_cursor)
