@@ -60,7 +60,9 @@ def main() -> None:
         headers = {"Authorization": f"Bearer {key}"}
         statements: Counter[str] = Counter()
         event.listen(
-            svc.engine, "before_cursor_execute", lambda *a: statements.update([a[2].split()[0]])
+            svc.storage.engine,
+            "before_cursor_execute",
+            lambda *a: statements.update([a[2].split()[0]]),
         )
 
         def submit(i: int) -> str:
@@ -85,13 +87,13 @@ def main() -> None:
                 works = start_checks(svc, [comment_id], name_)
                 assert works
                 work = works[0]
-                record_check(svc, comment_id, name_, run_detector(detectors(name_), work))
+                record_check(svc, comment_id, run_detector(detectors(name_), work))
 
         def check_batch(comment_ids: list[str]) -> None:
             # As the worker runs a producer message: both checks, one count, one record.
             works = start_checks(svc, comment_ids, ("spam", "toxicity"))
             assert len(works) == 2 * len(comment_ids)
-            records = [(w.comment_id, w.check, run_detector(detectors(w.check), w)) for w in works]
+            records = [(w.comment_id, run_detector(detectors(w.check), w)) for w in works]
             record_checks(svc, records)
 
         def batches(ids: list[str]) -> list[list[str]]:

@@ -16,15 +16,14 @@ from typing import Any
 
 from celery import Celery
 
+from service.domain.checks import CHECKS
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
 
 QUEUE = "moderation"
-CHECK_TASKS = {
-    "spam": "moderation.check_spam",
-    "toxicity": "moderation.check_toxicity",
-}
+# One task per registered check (service/domain/checks.py), under a stable name.
+CHECK_TASKS = {check: f"moderation.check_{check}" for check in CHECKS}
 # Every check of a batch of comments in one message (what the producer sends): the worker
 # counts, runs, records and decides both checks of a comment in one pass. The per-check tasks
 # above are for the relay's re-sends and for isolating a job.

@@ -12,7 +12,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 from pydantic_core import PydanticCustomError
 
-from service.api.schemas import Status, OutModel
+from service.api.schemas import OutModel, Status
+from service.domain.checks import CHECKS
 
 Action = Literal["approve", "reject", "spam"]
 ReasonCode = Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
@@ -233,7 +234,7 @@ def openapi_paths() -> dict[str, Any]:
                     query("lang", text),
                     query(
                         "check",
-                        {"type": "string", "enum": ["spam", "toxicity"]},
+                        {"type": "string", "enum": list(CHECKS)},
                         "comments this check did not find clean",
                     ),
                     query("reason", text, "a reason code the comment carries"),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -14,7 +16,10 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.engine import Row
+from sqlalchemy.orm import Session
 
+from service.db.models import CheckJob
 from service.db.tables import COMMENTS, JOBS
 from service.domain.statuses import Status
 
@@ -139,3 +144,61 @@ def complete_jobs_statement() -> Any:
         )
         .values(completed_at=bindparam("now", type_=jobs.completed_at.type), claimed_by=None)
     )
+
+
+# (comment id, check) → the job's attempt count after this delivery.
+Attempts = dict[str, dict[str, int]]
+
+
+class CheckJobs:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def _count(self, statement: Any, params: dict[str, Any], into: Attempts) -> None:
+        for comment_id, check, attempt in self.s.connection().execute(statement, params):
+            into.setdefault(comment_id, {})[check] = attempt
+
+    def count_deliveries(
+        self, checks: Sequence[str], ids: Sequence[str], task_id: str | None, into: Attempts
+    ) -> None:
+        """Count a delivery of each of ``checks`` for ``ids`` (see :func:`start_statement`)."""
+        self._count(
+            start_statement(), {"checks": list(checks), "ids": list(ids), "me": task_id}, into
+        )
+
+    def claim(
+        self,
+        checks: Sequence[str],
+        limit: int,
+        now: datetime,
+        exclude: Sequence[str],
+        task_id: str | None,
+        into: Attempts,
+    ) -> None:
+        """Claim up to ``limit`` never-delivered jobs of each check (see
+        :func:`claim_statement`), counted as deliveries."""
+        params: dict[str, Any] = {f"check_{i}": name for i, name in enumerate(checks)}
+        params.update(limit=limit, now=now, exclude=list(exclude), me=task_id)
+        self._count(claim_statement(len(checks), bool(exclude)), params, into)
+
+    def work_rows(self, ids: Sequence[str]) -> Sequence[Row[Any]]:
+        """The detector's columns of the pending comments of ``ids``, sorted by id."""
+        return self.s.connection().execute(works_statement(), {"ids": sorted(ids)}).all()
+
+    def release(self, pairs: Sequence[tuple[str, str]]) -> None:
+        self.s.connection().execute(release_statement(), {"pairs": sorted(pairs)})
+
+    def complete(self, pairs: Sequence[tuple[str, str]], now: datetime) -> None:
+        # One statement for every check, so its row locks are taken in one index order,
+        # as the counting UPDATE takes them (no lock-order deadlock).
+        self.s.connection().execute(complete_jobs_statement(), {"now": now, "pairs": sorted(pairs)})
+
+    def due(self, now: datetime, limit: int) -> Sequence[CheckJob]:
+        """Unfinished jobs due for a re-send, oldest first, locked (others skipped)."""
+        return self.s.scalars(
+            select(CheckJob)
+            .where(CheckJob.completed_at.is_(None), CheckJob.next_send_at <= now)
+            .order_by(CheckJob.next_send_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()

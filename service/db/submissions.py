@@ -5,7 +5,9 @@ record, written together unless a guard refuses it.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -20,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import cast as cast_
 
+from service.db.storage import Storage
 from service.db.tables import COMMENTS, IDEMPOTENCY, JOBS
 from service.domain.statuses import Status
 
@@ -55,40 +58,7 @@ def submission_statements(shape: SubmissionShape) -> tuple[Any, Any, Any]:
         return convert(bindparam(key or f"c_{name}", type_=type_), type_)
 
     c = COMMENTS.c
-    guards = [
-        ~select(c.id)
-        .where(
-            c.site_id == bindparam("c_site_id"),
-            c.thread_id == bindparam("c_thread_id"),
-            c.author_hash == bindparam("c_author_hash"),
-            c.text_hash == bindparam("c_text_hash"),
-        )
-        .exists()
-    ]
-    if shape.has_flood:
-        same_source = c.author_hash == bindparam("c_author_hash")
-        if shape.has_ip:
-            same_source = or_(same_source, c.ip_hash == bindparam("c_ip_hash"))
-        guards.append(
-            ~select(c.id)
-            .where(
-                c.site_id == bindparam("c_site_id"),
-                c.created_at > bindparam("flood_since", type_=c.created_at.type),
-                same_source,
-            )
-            .exists()
-        )
-    if shape.has_parent:
-        guards.append(
-            select(c.id)
-            .where(
-                c.id == bindparam("c_parent_id"),
-                c.site_id == bindparam("c_site_id"),
-                c.thread_id == bindparam("c_thread_id"),
-                c.status == Status.PUBLISHED.value,
-            )
-            .exists()
-        )
+    guards = _guards(shape)
     insert_comment = (
         insert(COMMENTS)
         .from_select(
@@ -135,3 +105,89 @@ def submission_statements(shape: SubmissionShape) -> tuple[Any, Any, Any]:
     if insert_record is not None:
         statement = statement.add_cte(insert_record.cte("idempotency"))
     return statement, None, None
+
+
+def _guards(shape: SubmissionShape) -> list[Any]:
+    """The conditions a new comment must meet: no duplicate, no flood, a published parent."""
+    c = COMMENTS.c
+    guards: list[Any] = [
+        ~select(c.id)
+        .where(
+            c.site_id == bindparam("c_site_id"),
+            c.thread_id == bindparam("c_thread_id"),
+            c.author_hash == bindparam("c_author_hash"),
+            c.text_hash == bindparam("c_text_hash"),
+        )
+        .exists()
+    ]
+    if shape.has_flood:
+        same_source = c.author_hash == bindparam("c_author_hash")
+        if shape.has_ip:
+            same_source = or_(same_source, c.ip_hash == bindparam("c_ip_hash"))
+        guards.append(
+            ~select(c.id)
+            .where(
+                c.site_id == bindparam("c_site_id"),
+                c.created_at > bindparam("flood_since", type_=c.created_at.type),
+                same_source,
+            )
+            .exists()
+        )
+    if shape.has_parent:
+        guards.append(
+            select(c.id)
+            .where(
+                c.id == bindparam("c_parent_id"),
+                c.site_id == bindparam("c_site_id"),
+                c.thread_id == bindparam("c_thread_id"),
+                c.status == Status.PUBLISHED.value,
+            )
+            .exists()
+        )
+    return guards
+
+
+def store_submission(
+    storage: Storage,
+    values: dict[str, Any],
+    idempotency: dict[str, Any] | None,
+    flood_since: datetime | None,
+    checks: Sequence[str],
+    next_send_at: datetime,
+) -> bool:
+    """Insert the comment, its check jobs and its idempotency record atomically, unless a guard
+    refuses it: a duplicate, a flood (a comment from the same author or
+    IP since ``flood_since``) or a missing parent. Returns whether it was stored.
+
+    This is the whole durable part of a submission, so it is kept to what durability needs:
+    on PostgreSQL one autocommit statement (data-modifying CTEs), one round trip and one
+    commit; on SQLite the same statements in one local transaction. The statements are built
+    once per shape (:func:`submission_statements`), so a request only binds parameters.
+    """
+    is_pg = storage.is_postgresql
+    shape = SubmissionShape(
+        is_pg=is_pg,
+        values=tuple(values),
+        checks=tuple(checks),
+        has_flood=flood_since is not None,
+        has_ip=values["ip_hash"] is not None,
+        has_parent=values["parent_id"] is not None,
+        has_idempotency=idempotency is not None,
+    )
+    comment, jobs, record = submission_statements(shape)
+    params = {f"c_{k}": v for k, v in values.items()}
+    params["flood_since"] = flood_since
+    params["next_send_at"] = next_send_at
+    if idempotency is not None:
+        params["i_key"] = idempotency["key"]
+        params["i_request_hash"] = idempotency["request_hash"]
+    if is_pg:
+        with storage.single_statement() as conn:
+            return conn.execute(comment, params).first() is not None
+    with storage.local_transaction() as conn:
+        if conn.execute(comment, params).first() is None:
+            return False
+        conn.execute(jobs, params)
+        if record is not None:
+            conn.execute(record, params)
+        return True

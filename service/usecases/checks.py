@@ -8,18 +8,12 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
-from sqlalchemy import (
-    select,
-)
-
-from service.db.jobs import claim_statement, release_statement, start_statement, works_statement
-from service.db.models import (
-    CheckJob,
-)
+from service.db.jobs import Attempts
+from service.db.storage import UnitOfWork
+from service.domain.checks import unavailable
 from service.queue import CHECK_TASKS
-from service.usecases.results import UNAVAILABLE, record_checks
+from service.usecases.results import record_checks
 from service.usecases.services import (
     Services,
     utcnow,
@@ -75,45 +69,23 @@ def start_checks(
     if not ids:
         return []
     names = _check_list(checks)
-    start = (start_statement(), {"checks": names, "ids": ids, "me": task_id})
-    return _count_deliveries(svc, start, _claim_step(names, claim, ids, task_id))
+    attempts: Attempts = {}
+    with svc.uow(relaxed_durability=True) as uow:
+        uow.jobs.count_deliveries(names, ids, task_id, attempts)
+        # A disturbed delivery (a job seen before) runs what it has, alone.
+        if claim > 0 and all(a == 1 for by in attempts.values() for a in by.values()):
+            uow.jobs.claim(names, claim, utcnow(), ids, task_id, attempts)
+        return _works(uow, attempts)
 
 
 def _check_list(checks: str | Sequence[str]) -> list[str]:
     return [checks] if isinstance(checks, str) else sorted(set(checks))
 
 
-def _count_deliveries(
-    svc: Services,
-    start: tuple[Any, dict[str, Any]] | None,
-    claim: tuple[Any, dict[str, Any]] | None,
-) -> list[CheckWork]:
-    """Run the counting ``UPDATE … RETURNING comment_id, check, attempt_count`` of a start
-    and then, when every job it counted is at its first attempt, of a claim; then read the
-    work for the jobs counted. One transaction (``start_checks`` and ``claim_checks``).
-
-    Core statements built once, on a plain connection: this runs for every message a worker
-    takes, and the ORM session's execution and statement building cost more than the SQL.
-    """
-    with svc.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            # No wait for the WAL flush: a count lost with a PostgreSQL crash only allows
-            # one more attempt, and this commit is on every message's path.
-            conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
-        attempts: dict[str, dict[str, int]] = {}
-
-        def count(step: tuple[Any, dict[str, Any]]) -> None:
-            for comment_id, check, attempt in conn.execute(*step):
-                attempts.setdefault(comment_id, {})[check] = attempt
-
-        if start is not None:
-            count(start)
-        # A disturbed delivery (a job seen before) runs what it has, alone.
-        if claim is not None and all(a == 1 for by in attempts.values() for a in by.values()):
-            count(claim)
-        if not attempts:
-            return []
-        rows = conn.execute(works_statement(), {"ids": sorted(attempts)}).all()
+def _works(uow: UnitOfWork, attempts: Attempts) -> list[CheckWork]:
+    """The work of the jobs just counted, for their comments that are still pending."""
+    if not attempts:
+        return []
     return [
         CheckWork(
             comment_id=row.id,
@@ -128,7 +100,7 @@ def _count_deliveries(
             referrer=row.referrer,
             attempt=attempt,
         )
-        for row in rows
+        for row in uow.jobs.work_rows(list(attempts))
         for check, attempt in sorted(attempts[row.id].items())
     ]
 
@@ -152,26 +124,20 @@ def claim_checks(
     back (:func:`start_checks`), and on a broker that does not redeliver the relay releases
     the claim when it re-sends the job (:func:`relay_outbox`).
     """
-    return _count_deliveries(svc, None, _claim_step(_check_list(checks), limit, exclude, task_id))
-
-
-def _claim_step(
-    names: list[str], limit: int, exclude: Sequence[str], task_id: str | None
-) -> tuple[Any, dict[str, Any]] | None:
     if limit <= 0:
-        return None
-    params: dict[str, Any] = {f"check_{i}": name for i, name in enumerate(names)}
-    params.update(limit=limit, now=utcnow(), exclude=list(exclude), me=task_id)
-    return claim_statement(len(names), bool(exclude)), params
+        return []
+    attempts: Attempts = {}
+    with svc.uow(relaxed_durability=True) as uow:
+        uow.jobs.claim(_check_list(checks), limit, utcnow(), exclude, task_id, attempts)
+        return _works(uow, attempts)
 
 
 def release_claims(svc: Services, works: Sequence[CheckWork]) -> None:
     """Let the jobs of ``works`` be run by their own messages again (a worker isolating the
     jobs of a batch whose earlier delivery died sends each in a message of its own)."""
     if works:
-        pairs = sorted({(w.comment_id, w.check) for w in works})
-        with svc.engine.begin() as conn:
-            conn.execute(release_statement(), {"pairs": pairs})
+        with svc.uow() as uow:
+            uow.jobs.release(sorted({(w.comment_id, w.check) for w in works}))
 
 
 def is_over_attempt_limit(svc: Services, work: CheckWork) -> bool:
@@ -197,15 +163,8 @@ def relay_outbox(svc: Services) -> RelayReport:
     now = utcnow()
     sent = failed = 0
     give_up: list[tuple[str, str]] = []
-    with svc.unit_of_work() as s:
-        due = s.scalars(
-            select(CheckJob)
-            .where(CheckJob.completed_at.is_(None), CheckJob.next_send_at <= now)
-            .order_by(CheckJob.next_send_at)
-            .limit(settings.relay_batch_size)
-            .with_for_update(skip_locked=True)
-        ).all()
-        for job in due:
+    with svc.uow() as uow:
+        for job in uow.jobs.due(now, settings.relay_batch_size):
             if job.check not in CHECK_TASKS:
                 # No task runs this check (removed from the configuration with jobs still
                 # out?): it is unavailable. Held, never published unchecked, and the relay
@@ -225,7 +184,7 @@ def relay_outbox(svc: Services) -> RelayReport:
             job.next_send_at = now + timedelta(seconds=backoff)
             sent += 1
     if give_up:
-        record_checks(svc, [(cid, check, UNAVAILABLE) for cid, check in give_up])
+        record_checks(svc, [(cid, unavailable(check)) for cid, check in give_up])
     if sent or give_up or failed:
         log.info("relay", extra={"sent": sent, "given_up": len(give_up), "failed": failed})
     return RelayReport(sent=sent, given_up=len(give_up), failed=failed)

@@ -9,16 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO
 
-from sqlalchemy import (
-    select,
-)
-from sqlalchemy.orm import Session
-
-from service.db.engine import upsert
-from service.db.models import (
-    Comment,
-    ModerationLabel,
-)
+from service.db.storage import UnitOfWork
+from service.domain.checks import check_spec
 from service.domain.statuses import Status, can_transition
 from service.usecases.services import (
     InvalidDecision,
@@ -49,10 +41,6 @@ ACTION_REASONS = {
 
 
 # How a moderator's action becomes a training label per check (`commentmod labels export`).
-LABELS: dict[str, dict[str, str]] = {
-    "spam": {"spam": "spam", "approve": "ham"},
-    "toxicity": {"reject": "toxic", "approve": "ok"},
-}
 
 
 @dataclass(frozen=True)
@@ -77,9 +65,9 @@ def decide_comment(
     status is not ``expected_status`` (or changed while deciding), :class:`InvalidDecision`
     for a decision the transition table refuses, :class:`NotFound` outside the moderator's
     sites."""
-    with svc.unit_of_work() as s:
-        result = _decide_one(svc, s, moderator, comment_id, action, reason, note, expected_status)
-    send_after_commit(svc, s)
+    with svc.uow() as uow:
+        result = _decide_one(svc, uow, moderator, comment_id, action, reason, note, expected_status)
+    send_after_commit(svc, uow)
     return result
 
 
@@ -119,7 +107,7 @@ def decide_many(
 
 def _decide_one(
     svc: Services,
-    s: Session,
+    uow: UnitOfWork,
     moderator: ModeratorRef,
     comment_id: str,
     action: str,
@@ -128,7 +116,7 @@ def _decide_one(
     expected: Status | None,
 ) -> DecisionResult:
     target = ACTIONS[action]
-    comment = s.get(Comment, comment_id)
+    comment = uow.comments.get(comment_id)
     if comment is None or comment.site_id not in moderator.site_ids:
         raise NotFound()
     current = Status(comment.status)
@@ -142,44 +130,26 @@ def _decide_one(
         raise InvalidDecision("invalid_transition")
     now = utcnow()
     reasons = [ACTION_REASONS[action], *([reason] if reason else [])]
-    if not transition(s, comment, current, target, reasons, moderator.actor, now, note):
+    if not transition(uow, comment, current, target, reasons, moderator.actor, now, note):
         raise StaleDecision()  # another decision won the race between our read and update
-    upsert(
-        s,
-        ModerationLabel,
-        {
-            "comment_id": comment.id,
-            "site_id": comment.site_id,
-            "action": action,
-            "actor": moderator.actor,
-            "updated_at": now,
-        },
-        ["comment_id"],
-        {"action": action, "actor": moderator.actor, "updated_at": now},
-    )
+    uow.labels.set(comment, action, moderator.actor, now)
     if action == "spam":
-        remember_spam(s, svc.vault, comment, now)
+        remember_spam(uow, svc.vault, comment, now)
     elif action == "approve":
-        forget_spam(s, svc.vault, comment)
+        forget_spam(uow, svc.vault, comment)
     return DecisionResult(comment.id, target.value, current.value)
 
 
 def export_labels(svc: Services, slug: str, check: str, out: IO[str]) -> int:
     """Write the site's moderator labels for ``check`` as CSV ``text,label,lang`` (the format
     ``commentmod evaluate`` and the detectors' training read). Returns the row count."""
-    mapping = LABELS[check]
+    mapping = check_spec(check).labels
     writer = csv.writer(out)
     writer.writerow(["text", "label", "lang"])
     count = 0
-    with svc.sessions() as s:
-        site = scoped_site(s, None, slug)
-        rows = s.execute(
-            select(Comment.text, ModerationLabel.action, Comment.lang)
-            .join(Comment, Comment.id == ModerationLabel.comment_id)
-            .where(ModerationLabel.site_id == site.id, ModerationLabel.action.in_(mapping))
-            .order_by(ModerationLabel.updated_at, ModerationLabel.comment_id)
-        ).tuples()
-        for text, action, lang in rows:
+    with svc.uow() as uow:
+        site = scoped_site(uow, None, slug)
+        for text, action, lang in uow.labels.texts(site.id, mapping):
             writer.writerow([text, mapping[action], lang or ""])
             count += 1
     return count

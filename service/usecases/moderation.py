@@ -6,29 +6,20 @@ simply not found (404); a ``site`` parameter naming another site is forbidden (4
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import regex
-from sqlalchemy import (
-    String,
-    and_,
-    exists,
-    func,
-    or_,
-    select,
-)
-from sqlalchemy import cast as cast
-from sqlalchemy.orm import Session
 
+from service.db.comments import QueueQuery
 from service.db.models import (
     AuditEvent,
-    CheckResultRow,
     Comment,
-    Site,
 )
+from service.db.storage import UnitOfWork
+from service.domain.checks import CheckResult
 from service.domain.privacy import (
     Vault,
     mask_email,
@@ -52,16 +43,8 @@ AUTHOR_KEY = regex.compile(r"^[0-9a-f]{64}$")
 
 
 MAX_BULK = 100
-
-
-@dataclass(frozen=True)
-class CheckView:
-    check: str
-    score: float | None
-    verdict: str
-    reasons: list[str]
-    evidence: list[dict[str, Any]]
-    model: str
+# How many of the author's other comments a moderator sees with a comment.
+AUTHOR_RECENT = 10
 
 
 @dataclass(frozen=True)
@@ -78,7 +61,7 @@ class ModerationItem:
     lang: str | None
     created_at: datetime
     reasons: list[str]
-    checks: list[CheckView]
+    checks: list[CheckResult]
 
 
 @dataclass(frozen=True)
@@ -108,37 +91,9 @@ class ModerationDetail:
     author: AuthorHistory
 
 
-def _site_slugs(s: Session, site_ids: Iterable[int]) -> dict[int, str]:
-    ids = set(site_ids)
-    if not ids:
-        return {}
-    return dict(s.execute(select(Site.id, Site.slug).where(Site.id.in_(ids))).tuples().all())
-
-
-def _items(svc: Services, s: Session, comments: Sequence[Comment]) -> list[ModerationItem]:
-    ids = [c.id for c in comments]
-    checks: dict[str, list[CheckView]] = {}
-    if ids:
-        for row in s.scalars(
-            select(CheckResultRow)
-            .where(CheckResultRow.comment_id.in_(ids))
-            .order_by(CheckResultRow.check)
-        ):
-            checks.setdefault(row.comment_id, []).append(
-                CheckView(
-                    check=row.check,
-                    score=row.score,
-                    verdict=row.verdict,
-                    reasons=list(row.reasons or ()),
-                    evidence=[
-                        {"start": e.get("start"), "end": e.get("end"), "label": e.get("label")}
-                        for e in (row.evidence or ())
-                        if isinstance(e, dict)
-                    ],
-                    model=row.model,
-                )
-            )
-    slugs = _site_slugs(s, (c.site_id for c in comments))
+def _items(svc: Services, uow: UnitOfWork, comments: Sequence[Comment]) -> list[ModerationItem]:
+    checks = uow.results.of_comments([c.id for c in comments])
+    slugs = uow.sites.slugs(c.site_id for c in comments)
     return [
         ModerationItem(
             id=c.id,
@@ -164,8 +119,8 @@ def _items(svc: Services, s: Session, comments: Sequence[Comment]) -> list[Moder
     ]
 
 
-def _audit_views(s: Session, rows: Sequence[AuditEvent]) -> list[AuditView]:
-    slugs = _site_slugs(s, (r.site_id for r in rows))
+def _audit_views(uow: UnitOfWork, rows: Sequence[AuditEvent]) -> list[AuditView]:
+    slugs = uow.sites.slugs(r.site_id for r in rows)
     return [
         AuditView(
             id=r.id,
@@ -206,41 +161,21 @@ def list_queue(
     """Comments of the moderator's sites matching ``f``, oldest first (created_at, id),
     keyset-paginated."""
     after = decode_cursor(cursor) if cursor else None
-    with svc.sessions() as s:
-        site_ids = {scoped_site(s, moderator, f.site).id} if f.site else set(moderator.site_ids)
-        query = select(Comment).where(
-            Comment.site_id.in_(site_ids), Comment.status == f.status.value
+    with svc.uow() as uow:
+        site_ids = {scoped_site(uow, moderator, f.site).id} if f.site else set(moderator.site_ids)
+        query = QueueQuery(
+            site_ids=site_ids,
+            status=f.status.value,
+            lang=f.lang,
+            check=f.check,
+            reason=f.reason,
+            author_key=f.author_key,
+            since=f.since,
+            until=f.until,
+            after=after,
         )
-        if f.lang:
-            query = query.where(Comment.lang == f.lang)
-        if f.check:
-            query = query.where(
-                exists().where(
-                    CheckResultRow.comment_id == Comment.id,
-                    CheckResultRow.check == f.check,
-                    CheckResultRow.verdict != "clean",
-                )
-            )
-        if f.reason:
-            # reasons is a JSON list of snake_case codes: match the quoted code exactly.
-            query = query.where(
-                cast(Comment.reasons, String).contains(f'"{f.reason}"', autoescape=True)
-            )
-        if f.author_key:
-            query = query.where(Comment.author_hash == f.author_key)
-        if f.since:
-            query = query.where(Comment.created_at >= f.since)
-        if f.until:
-            query = query.where(Comment.created_at < f.until)
-        if after is not None:
-            query = query.where(
-                or_(
-                    Comment.created_at > after[0],
-                    and_(Comment.created_at == after[0], Comment.id > after[1]),
-                )
-            )
-        rows = s.scalars(query.order_by(Comment.created_at, Comment.id).limit(limit + 1)).all()
-        items = _items(svc, s, rows[:limit])
+        rows = uow.comments.queue(query, limit + 1)
+        items = _items(svc, uow, rows[:limit])
     next_cursor = (
         encode_cursor(items[-1].created_at, items[-1].id) if len(rows) > limit and items else None
     )
@@ -249,43 +184,25 @@ def list_queue(
 
 def get_for_moderation(svc: Services, moderator: ModeratorRef, comment_id: str) -> ModerationDetail:
     """One comment with its checks, its audit history and its author's history on the site."""
-    with svc.sessions() as s:
-        comment = s.get(Comment, comment_id)
+    with svc.uow() as uow:
+        comment = uow.comments.get(comment_id)
         if comment is None or comment.site_id not in moderator.site_ids:
             raise NotFound()
-        item = _items(svc, s, [comment])[0]
-        history = _audit_views(
-            s,
-            s.scalars(
-                select(AuditEvent)
-                .where(AuditEvent.comment_id == comment.id)
-                .order_by(AuditEvent.created_at, AuditEvent.id)
-            ).all(),
-        )
-        return ModerationDetail(item, history, _author_history(s, svc.vault, comment))
+        item = _items(svc, uow, [comment])[0]
+        history = _audit_views(uow, uow.audit.of_comment(comment.id))
+        return ModerationDetail(item, history, _author_history(uow, svc.vault, comment))
 
 
-def _author_history(s: Session, vault: Vault, comment: Comment) -> AuthorHistory:
+def _author_history(uow: UnitOfWork, vault: Vault, comment: Comment) -> AuthorHistory:
     counts = {status.value: 0 for status in Status}
     recent: list[dict[str, Any]] = []
     if comment.author_hash:
-        same_author = and_(
-            Comment.site_id == comment.site_id, Comment.author_hash == comment.author_hash
-        )
-        for status, count in s.execute(
-            select(Comment.status, func.count()).where(same_author).group_by(Comment.status)
-        ).tuples():
-            counts[status] = int(count)
-        for other_id, thread_id, status, created_at in s.execute(
-            select(Comment.id, Comment.thread_id, Comment.status, Comment.created_at)
-            .where(same_author, Comment.id != comment.id)
-            .order_by(Comment.created_at.desc())
-            .limit(10)
-        ).tuples():
-            recent.append(
-                {"id": other_id, "thread_id": thread_id, "status": status, "created_at": created_at}
-            )
-    return AuthorHistory(counts, is_known_spammer(s, vault, comment), recent)
+        counts.update(uow.comments.author_counts(comment))
+        recent = [
+            {"id": r.id, "thread_id": r.thread_id, "status": r.status, "created_at": r.created_at}
+            for r in uow.comments.author_recent(comment, AUTHOR_RECENT)
+        ]
+    return AuthorHistory(counts, is_known_spammer(uow, vault, comment), recent)
 
 
 @dataclass(frozen=True)
@@ -307,26 +224,15 @@ def list_audit(
     after = decode_cursor(cursor) if cursor else None
     if after is not None and not after[1].isdigit():
         raise InvalidCursor()
-    with svc.sessions() as s:
-        query = select(AuditEvent)
+    with svc.uow() as uow:
         if comment_id:
-            comment = s.get(Comment, comment_id)
+            comment = uow.comments.get(comment_id)
             if comment is None or comment.site_id not in moderator.site_ids:
                 raise NotFound()
-            query = query.where(AuditEvent.comment_id == comment_id)
-        site_ids = {scoped_site(s, moderator, site).id} if site else set(moderator.site_ids)
-        query = query.where(AuditEvent.site_id.in_(site_ids))
-        if after is not None:
-            query = query.where(
-                or_(
-                    AuditEvent.created_at < after[0],
-                    and_(AuditEvent.created_at == after[0], AuditEvent.id < int(after[1])),
-                )
-            )
-        rows = s.scalars(
-            query.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(limit + 1)
-        ).all()
-        items = _audit_views(s, rows[:limit])
+        site_ids = {scoped_site(uow, moderator, site).id} if site else set(moderator.site_ids)
+        keyset = (after[0], int(after[1])) if after is not None else None
+        rows = uow.audit.page(site_ids, comment_id, keyset, limit + 1)
+        items = _audit_views(uow, rows[:limit])
     next_cursor = (
         encode_cursor(items[-1].created_at, str(items[-1].id))
         if len(rows) > limit and items

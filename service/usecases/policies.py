@@ -6,17 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    func,
-    select,
-)
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-
+from service.db.errors import Conflict
 from service.db.models import (
     Site,
-    SitePolicyVersion,
 )
+from service.db.storage import UnitOfWork
 from service.domain.policy import validate_overrides
 from service.usecases.services import (
     ModeratorRef,
@@ -45,13 +39,8 @@ class PolicyView:
     history: list[PolicyVersionView]
 
 
-def _policy_view(svc: Services, s: Session, site: Site) -> PolicyView:
-    versions = s.scalars(
-        select(SitePolicyVersion)
-        .where(SitePolicyVersion.site_id == site.id)
-        .order_by(SitePolicyVersion.version.desc())
-        .limit(20)
-    ).all()
+def _policy_view(svc: Services, uow: UnitOfWork, site: Site) -> PolicyView:
+    versions = uow.sites.policy_versions(site.id)
     latest = versions[0] if versions else None
     return PolicyView(
         site=site.slug,
@@ -67,8 +56,8 @@ def _policy_view(svc: Services, s: Session, site: Site) -> PolicyView:
 def get_site_policy(svc: Services, moderator: ModeratorRef | None, slug: str) -> PolicyView:
     """A site's policy: its overrides, the effective policy and recent versions. ``moderator``
     None is the operator (CLI)."""
-    with svc.sessions() as s:
-        return _policy_view(svc, s, scoped_site(s, moderator, slug))
+    with svc.uow() as uow:
+        return _policy_view(svc, uow, scoped_site(uow, moderator, slug))
 
 
 def update_site_policy(
@@ -84,28 +73,13 @@ def update_site_policy(
     version. Raises :class:`~service.domain.policy.PolicyInvalid` (422) or
     :class:`PolicyConflict` (409) when ``expected_version`` is not the current one."""
     try:
-        with svc.unit_of_work() as s:
-            site = scoped_site(s, moderator, slug)
+        with svc.uow() as uow:
+            site = scoped_site(uow, moderator, slug)
             clean = validate_overrides(overrides)
-            current = s.scalar(
-                select(func.max(SitePolicyVersion.version)).where(
-                    SitePolicyVersion.site_id == site.id
-                )
-            )
-            current = int(current or 0)
+            current = uow.sites.current_policy_version(site.id)
             if expected_version is not None and expected_version != current:
-                raise PolicyConflict()
-            site.policy = clean
-            s.add(
-                SitePolicyVersion(
-                    site_id=site.id,
-                    version=current + 1,
-                    policy=clean,
-                    actor=actor,
-                    created_at=utcnow(),
-                )
-            )
-            s.flush()
-            return _policy_view(svc, s, site)
-    except IntegrityError as exc:  # a concurrent writer took this version number
-        raise PolicyConflict() from exc
+                raise PolicyConflict(was_expected=expected_version is not None)
+            uow.sites.add_policy_version(site, current + 1, clean, actor, utcnow())
+            return _policy_view(svc, uow, site)
+    except Conflict as exc:  # a concurrent writer took this version number
+        raise PolicyConflict(was_expected=expected_version is not None) from exc

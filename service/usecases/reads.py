@@ -4,16 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import (
-    select,
-)
-
-from service.db.comments import thread_page_statement
+from service.db.comments import thread_page
 from service.db.models import (
     Comment,
-    Site,
 )
 from service.usecases.services import (
     NotFound,
@@ -55,8 +49,8 @@ def _view(c: Comment) -> CommentView:
 
 def get_comment(svc: Services, site: SiteRef, comment_id: str) -> CommentView:
     """A comment of the caller's own site; another site's comment is simply not found."""
-    with svc.sessions() as s:
-        c = s.scalar(select(Comment).where(Comment.id == comment_id, Comment.site_id == site.id))
+    with svc.uow() as uow:
+        c = uow.comments.get_in_site(site.id, comment_id)
         if c is None:
             raise NotFound()
         return _view(c)
@@ -77,13 +71,10 @@ def list_thread(
     is looked up on its own only when the page is empty, to tell 404 from an empty thread.
     """
     after = decode_cursor(cursor) if cursor else None
-    params: dict[str, Any] = {"slug": site_slug, "thread_id": thread_id, "limit": limit + 1}
-    if after is not None:
-        params["after_created_at"], params["after_id"] = after
-    with svc.read_connection() as conn:
-        rows = conn.execute(thread_page_statement(after is not None), params).all()
-        if not rows and conn.scalar(select(Site.id).where(Site.slug == site_slug)) is None:
-            raise NotFound()
+    with svc.storage.reader() as conn:
+        rows = thread_page(conn, site_slug, thread_id, limit + 1, after)
+    if rows is None:
+        raise NotFound("unknown site", resource="site")
     items = [
         CommentView(
             id=r.id,

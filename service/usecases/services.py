@@ -8,19 +8,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Engine,
-)
-from sqlalchemy.orm import Session, sessionmaker
-
-from service.db.engine import make_engine, make_session_factory
+from service.db.storage import Storage, UnitOfWork, open_storage
 from service.domain.privacy import (
     Vault,
 )
@@ -35,65 +28,25 @@ class Services:
     """Everything a use case needs, built once by a composition root."""
 
     settings: Settings
-    engine: Engine
-    sessions: sessionmaker[Session]
+    storage: Storage
     vault: Vault
     producer: TaskProducer
-    read_engine: Engine | None = None
     # api-key hash → (expires at, site): see authenticate_site.
     site_cache: dict[str, tuple[float, SiteRef]] = field(default_factory=dict)
 
-    @contextmanager
-    def unit_of_work(self) -> Iterator[Session]:
-        """One transaction: commits on success, rolls back on any error."""
-        with self.sessions() as session, session.begin():
-            yield session
-
-    @contextmanager
-    def write_connection(self) -> Iterator[Connection]:
-        """A connection on which each statement commits on its own (PostgreSQL autocommit):
-        for writes that are one statement, so BEGIN and COMMIT cost no extra round trips."""
-        if self.read_engine is not None:  # the autocommit pool
-            with self.read_engine.connect() as conn:
-                yield conn
-            return
-        with self.engine.connect() as conn:
-            yield conn.execution_options(isolation_level="AUTOCOMMIT")
-
-    @contextmanager
-    def read_connection(self) -> Iterator[Connection]:
-        """A connection for single-statement reads (autocommit on PostgreSQL)."""
-        with (self.read_engine or self.engine).connect() as conn:
-            yield conn
+    def uow(self, *, relaxed_durability: bool = False) -> AbstractContextManager[UnitOfWork]:
+        """The one way a use case opens a transaction (see :mod:`service.db.storage`)."""
+        return self.storage.uow(relaxed_durability=relaxed_durability)
 
     def close(self) -> None:
         self.producer.close()
-        self.engine.dispose()
-        if self.read_engine is not None:
-            self.read_engine.dispose()
+        self.storage.dispose()
 
 
 def build_services(settings: Settings) -> Services:
-    engine = make_engine(
-        settings.database_url,
-        pool_size=settings.db_pool_size,
-        pool_recycle=settings.db_pool_recycle_seconds,
-    )
-    read_engine = (
-        make_engine(
-            settings.database_url,
-            pool_size=settings.db_pool_size,
-            pool_recycle=settings.db_pool_recycle_seconds,
-            autocommit=True,
-        )
-        if engine.dialect.name == "postgresql"
-        else None
-    )
     return Services(
         settings=settings,
-        engine=engine,
-        read_engine=read_engine,
-        sessions=make_session_factory(engine),
+        storage=open_storage(settings),
         vault=Vault(
             settings.email_keys.get_secret_value() if settings.email_keys else None,
             settings.hash_key.get_secret_value() if settings.hash_key else None,
@@ -129,7 +82,12 @@ class IdempotencyKeyReused(UseCaseError):
 
 
 class NotFound(UseCaseError):
-    pass
+    """Unknown, or outside the caller's scope (which looks the same). ``resource`` names
+    what was looked for, for the caller's message ("no such comment")."""
+
+    def __init__(self, message: str = "", *, resource: str = "comment") -> None:
+        super().__init__(message)
+        self.resource = resource
 
 
 class InvalidCursor(UseCaseError):
@@ -155,7 +113,12 @@ class InvalidDecision(UseCaseError):
 
 
 class PolicyConflict(UseCaseError):
-    """Someone saved another version first (``expected_version`` no longer current)."""
+    """Someone saved another version first (``expected_version`` no longer current).
+    ``was_expected`` tells a failed precondition (the caller named a version) from a race."""
+
+    def __init__(self, *, was_expected: bool) -> None:
+        super().__init__("policy version conflict")
+        self.was_expected = was_expected
 
 
 # --- references of authenticated callers -----------------------------------------------
@@ -201,20 +164,13 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     return moment, comment_id
 
 
-PENDING_DELIVERIES = "commentmod.webhook_deliveries"
-
-
-def send_after_commit(svc: Services, s: Session) -> None:
-    """Hand the deliveries this (committed) session created to the broker, non-blocking;
-    whatever is lost on the way is dispatched by the relay."""
-    for delivery_id in s.info.pop(PENDING_DELIVERIES, []):
+def send_after_commit(svc: Services, uow: UnitOfWork) -> None:
+    """Hand the webhook deliveries this (committed) unit of work created to the broker,
+    non-blocking; whatever is lost on the way is dispatched by the relay."""
+    for delivery_id in uow.new_deliveries():
         svc.producer.enqueue(WEBHOOK_TASK, delivery_id)
 
 
-def is_database_ready(svc: Services) -> bool:
-    try:
-        with svc.engine.connect() as conn:
-            conn.exec_driver_sql("SELECT 1")
-    except Exception:  # noqa: BLE001 - any failure means not ready
-        return False
-    return True
+def readiness(svc: Services) -> dict[str, bool]:
+    """What ``/readyz`` reports: can the service reach its database and its broker."""
+    return {"database": svc.storage.is_ready(), "broker": svc.producer.ping()}

@@ -9,25 +9,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    insert,
-    update,
-)
-from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
-
 from service.db.models import (
-    AuditEvent,
     Comment,
-    Site,
     WebhookDelivery,
 )
-from service.db.tables import AUDIT, COMMENTS
+from service.db.storage import UnitOfWork
 from service.domain.sanitize import safe_html, safe_text, safe_url
 from service.domain.statuses import Status, ensure_transition
-from service.usecases.services import (
-    PENDING_DELIVERIES,
-)
 
 EVENTS: dict[Status, str] = {
     Status.PUBLISHED: "comment.published",
@@ -65,16 +53,16 @@ def public_comment(comment: Comment, site_slug: str) -> dict[str, Any]:
     }
 
 
-def add_delivery(s: Session, comment: Comment, target: Status, now: datetime) -> str | None:
+def add_delivery(uow: UnitOfWork, comment: Comment, target: Status, now: datetime) -> str | None:
     """Write the event's delivery row when the comment's site has a webhook. Call inside the
     transaction of the status change, after it; the id is sent after the commit by
-    :func:`send_after_commit`."""
+    :func:`~service.usecases.services.send_after_commit`."""
     event = EVENTS.get(target)
-    site = s.get(Site, comment.site_id)
+    site = uow.sites.get(comment.site_id)
     if event is None or site is None or not site.webhook_url:
         return None
     delivery_id = str(uuid.uuid4())
-    s.add(
+    uow.deliveries.add(
         WebhookDelivery(
             id=delivery_id,
             site_id=site.id,
@@ -86,7 +74,6 @@ def add_delivery(s: Session, comment: Comment, target: Status, now: datetime) ->
             next_dispatch_at=now + FIRST_DISPATCH_GRACE,
         )
     )
-    s.info.setdefault(PENDING_DELIVERIES, []).append(delivery_id)
     return delivery_id
 
 
@@ -104,7 +91,7 @@ def _transition_values(
 
 
 def transition(
-    s: Session,
+    uow: UnitOfWork,
     comment: Comment,
     expected: Status,
     target: Status,
@@ -115,41 +102,22 @@ def transition(
 ) -> bool:
     """Guarded status change (``WHERE status = expected``) plus its audit row and, when the
     site has a webhook, its event's delivery row (sent after the commit by the caller with
-    :func:`service.webhooks.send_after_commit`).
+    :func:`~service.usecases.services.send_after_commit`).
 
     Returns False, changing nothing, when the comment is no longer in ``expected``.
     """
     values = _transition_values(expected, target, reasons, now)
-    result = s.execute(
-        update(Comment)
-        .where(Comment.id == comment.id, Comment.status == expected.value)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if not uow.comments.guarded_update(comment, expected.value, values):
         return False
-    s.add(
-        AuditEvent(
-            comment_id=comment.id,
-            site_id=comment.site_id,
-            actor=actor,
-            from_status=expected.value,
-            to_status=target.value,
-            reasons=list(reasons),
-            note=note,
-            created_at=now,
-        )
+    uow.audit.add(
+        comment.id, comment.site_id, actor, expected.value, target.value, reasons, now, note
     )
-    # Mirror the guarded UPDATE on the loaded object without another round trip (and
-    # without marking it dirty: the row is already written).
-    for name, value in values.items():
-        set_committed_value(comment, name, value)
-    add_delivery(s, comment, target, now)
+    add_delivery(uow, comment, target, now)
     return True
 
 
 def transition_many(
-    s: Session,
+    uow: UnitOfWork,
     comments: Sequence[Comment],
     expected: Status,
     target: Status,
@@ -164,20 +132,8 @@ def transition_many(
     if not comments:
         return []
     values = _transition_values(expected, target, reasons, now)
-    table = COMMENTS
-    changed_ids = set(
-        s.scalars(
-            update(table)
-            .where(table.c.id.in_([c.id for c in comments]), table.c.status == expected.value)
-            .values(**values)
-            .returning(table.c.id)
-        ).all()
-    )
-    changed = [c for c in comments if c.id in changed_ids]
-    if not changed:
-        return []
-    s.execute(
-        insert(AUDIT),
+    changed = uow.comments.guarded_update_many(comments, expected.value, values)
+    uow.audit.add_many(
         [
             {
                 "comment_id": c.id,
@@ -190,10 +146,8 @@ def transition_many(
                 "created_at": now,
             }
             for c in changed
-        ],
+        ]
     )
     for comment in changed:
-        for name, value in values.items():
-            set_committed_value(comment, name, value)
-        add_delivery(s, comment, target, now)
+        add_delivery(uow, comment, target, now)
     return changed

@@ -37,17 +37,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import (
-    or_,
-    select,
-    update,
-)
-from sqlalchemy.orm import Session
-
 from service.db.models import (
-    Site,
     WebhookDelivery,
 )
+from service.db.storage import UnitOfWork
 from service.domain.privacy import (
     new_token,
 )
@@ -91,8 +84,8 @@ def configure_webhook(svc: Services, slug: str, url: str | None) -> str | None:
     (shown once, stored encrypted with the Vault)."""
     secret = new_token("whsec") if url else None
     checked = validate_webhook_url(url) if url else None
-    with svc.unit_of_work() as s:
-        site = s.scalar(select(Site).where(Site.slug == slug))
+    with svc.uow() as uow:
+        site = uow.sites.by_slug(slug)
         if site is None:
             raise NotFound("unknown site")
         site.webhook_url = checked
@@ -160,26 +153,14 @@ def deliver(svc: Services, delivery_id: str) -> str:
     currently claimed delivery is a normal return ("skipped", "not_due", "busy")."""
     now = utcnow()
     lease = timedelta(seconds=svc.settings.webhook_timeout_seconds * 2 + 30)
-    with svc.unit_of_work() as s:
-        claimed = s.execute(
-            update(WebhookDelivery)
-            .where(
-                WebhookDelivery.id == delivery_id,
-                WebhookDelivery.delivered_at.is_(None),
-                WebhookDelivery.given_up_at.is_(None),
-                or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now),
-                or_(WebhookDelivery.retry_at.is_(None), WebhookDelivery.retry_at <= now),
-            )
-            .values(claimed_until=now + lease, attempt_count=WebhookDelivery.attempt_count + 1)
-            .execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            row = s.get(WebhookDelivery, delivery_id)
+    with svc.uow() as uow:
+        if not uow.deliveries.claim(delivery_id, now, now + lease):
+            row = uow.deliveries.get(delivery_id)
             if row is None or row.delivered_at or row.given_up_at:
                 return "skipped"
             return "not_due" if row.retry_at and row.retry_at > now else "busy"
-        delivery = s.get(WebhookDelivery, delivery_id)
-        site = s.get(Site, delivery.site_id) if delivery else None
+        delivery = uow.deliveries.get(delivery_id)
+        site = uow.sites.get(delivery.site_id) if delivery else None
         assert delivery is not None
         url = site.webhook_url if site else None
         secret_token = site.webhook_secret_encrypted if site else None
@@ -239,13 +220,8 @@ def _finish(
     else:
         retry_at = now + backoff(svc, attempt_number)
         values.update(retry_at=retry_at, next_dispatch_at=retry_at)
-    with svc.unit_of_work() as s:
-        s.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id == delivery_id)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
+    with svc.uow() as uow:
+        uow.deliveries.update(delivery_id, values)
 
 
 def relay_webhooks(svc: Services) -> int:
@@ -256,18 +232,8 @@ def relay_webhooks(svc: Services) -> int:
     settings = svc.settings
     now = utcnow()
     sent = 0
-    with svc.unit_of_work() as s:
-        due = s.scalars(
-            select(WebhookDelivery)
-            .where(
-                WebhookDelivery.delivered_at.is_(None),
-                WebhookDelivery.given_up_at.is_(None),
-                WebhookDelivery.next_dispatch_at <= now,
-            )
-            .order_by(WebhookDelivery.next_dispatch_at)
-            .limit(settings.relay_batch_size)
-            .with_for_update(skip_locked=True)
-        ).all()
+    with svc.uow() as uow:
+        due = uow.deliveries.due(now, settings.relay_batch_size)
         for delivery in due:
             if not svc.producer.send(WEBHOOK_TASK, delivery.id):
                 break  # the broker is down: the rest waits for the next run
@@ -278,14 +244,10 @@ def relay_webhooks(svc: Services) -> int:
     return sent
 
 
-def scrub_author(s: Session, comment_ids: Sequence[str], erased_name: str) -> int:
+def scrub_author(uow: UnitOfWork, comment_ids: Sequence[str], erased_name: str) -> int:
     """Erasure: blank the author fields in the stored event payloads of these comments
-    (call inside the erasure's transaction). Returns the number of rows changed."""
-    if not comment_ids:
-        return 0
-    rows = s.scalars(
-        select(WebhookDelivery).where(WebhookDelivery.comment_id.in_(list(comment_ids)))
-    ).all()
+    (call inside the erasure's unit of work). Returns the number of rows changed."""
+    rows = uow.deliveries.of_comments(comment_ids)
     for row in rows:
         row.payload = {**(row.payload or {}), "author_name": erased_name, "author_url": None}
     return len(rows)
@@ -294,10 +256,8 @@ def scrub_author(s: Session, comment_ids: Sequence[str], erased_name: str) -> in
 def rotate_webhook_secrets(svc: Services) -> int:
     """Re-encrypt every site's webhook secret under the primary email key (run with
     ``rotate_email_keys`` before removing an old key). Idempotent."""
-    with svc.unit_of_work() as s:
-        sites = s.scalars(
-            select(Site).where(Site.webhook_secret_encrypted.is_not(None)).with_for_update()
-        ).all()
+    with svc.uow() as uow:
+        sites = uow.sites.with_webhook_secrets()
         for site in sites:
             site.webhook_secret_encrypted = svc.vault.rotate(str(site.webhook_secret_encrypted))
         return len(sites)

@@ -54,7 +54,7 @@ def test_failing_check_ends_held_with_check_unavailable(faulty: Services, tmp_pa
     decided = wait_until(final, timeout=60)
     assert decided["status"] == "held"
     assert decided["reasons"] == ["check_unavailable"]
-    with faulty.sessions() as s:
+    with faulty.storage.sessions() as s:
         rows = {
             row.check: row
             for row in s.scalars(

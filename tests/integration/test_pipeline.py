@@ -101,7 +101,7 @@ def test_published_comment_is_listed_publicly(live_url: str, site: Site) -> None
 
 
 def _counts(services: Services, comment_id: str) -> tuple[int, int]:
-    with services.sessions() as s:
+    with services.storage.sessions() as s:
         results = s.scalar(select(func.count()).where(CheckResultRow.comment_id == comment_id))
         audits = s.scalar(select(func.count()).where(AuditEvent.comment_id == comment_id))
     return int(results or 0), int(audits or 0)
@@ -158,6 +158,6 @@ def test_broker_down_at_submit_is_accepted_then_relayed(
     report = wait_until(lambda: relay_outbox(services).sent or None, timeout=10)
     assert report >= 2
     assert wait_for_final(live_url, site[1], comment_id)["status"] == "published"
-    with services.sessions() as s:
+    with services.storage.sessions() as s:
         jobs = s.scalars(select(CheckJob).where(CheckJob.comment_id == comment_id)).all()
     assert all(job.completed_at is not None for job in jobs)

@@ -77,7 +77,7 @@ def test_email_appears_nowhere_in_clear(
     texts.append(worker.log())
 
     # Every stored column of every table, in every row.
-    with services.sessions() as s:
+    with services.storage.sessions() as s:
         for table in Base.metadata.sorted_tables:
             for row in s.execute(select(table)).all():
                 texts.append(repr(tuple(row)))

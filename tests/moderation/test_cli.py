@@ -45,7 +45,7 @@ def test_sites_create_with_webhook_prints_the_secret_once(cli: Any, mod_services
 
     from service.db.models import Site
 
-    with mod_services.sessions() as s:
+    with mod_services.storage.sessions() as s:
         site = s.scalar(select(Site).where(Site.slug == slug))
     assert site is not None and site.webhook_url == "https://hooks.example/c"
     assert (

@@ -90,7 +90,7 @@ def test_postgres_restart_503_then_recovers_without_half_writes(
             stop.set()
             for t in threads:
                 t.join(timeout=30)
-        with svc.sessions() as db:
+        with svc.storage.sessions() as db:
             stored = {
                 text: cid
                 for cid, text in db.execute(

@@ -70,7 +70,7 @@ def test_erasure_leaves_nothing_readable(services: Services) -> None:
         assert r.status_code == 200 and r.get_json() == {"erased": 3}
         again = client.post("/v1/privacy/erasure", json={"author_email": email}, headers=auth(key))
         assert again.get_json() == {"erased": 0}  # idempotent
-        with svc.sessions() as s:
+        with svc.storage.sessions() as s:
             rows = s.scalars(select(Comment).where(Comment.id.in_(ids))).all()
             untouched = s.scalar(select(Comment).where(Comment.id == kept))
             audits = s.scalars(
@@ -149,7 +149,7 @@ def test_key_rotation_old_rows_readable_then_reencrypted(services: Services) -> 
     )
     rotated = build_services(rotated_settings)
     try:
-        with rotated.sessions() as s:
+        with rotated.storage.sessions() as s:
             token = s.scalar(select(Comment.author_email_encrypted).where(Comment.id == comment_id))
         assert token is not None and rotated.vault.decrypt(token) == email  # old row readable
         out = subprocess.run(
@@ -162,7 +162,7 @@ def test_key_rotation_old_rows_readable_then_reencrypted(services: Services) -> 
         assert out.returncode == 0, out.stderr
         assert json.loads(out.stdout)["rotated"] >= 1
         assert email not in out.stdout + out.stderr
-        with rotated.sessions() as s:
+        with rotated.storage.sessions() as s:
             tokens = s.scalars(
                 select(Comment.author_email_encrypted).where(
                     Comment.author_email_encrypted.is_not(None)

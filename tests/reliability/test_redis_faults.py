@@ -88,7 +88,7 @@ def test_redis_killed_hung_and_returned_empty(
             finally:
                 counts = pipeline_counts(svc, accepted)
             recovery = time.monotonic() - returned
-        with svc.sessions() as db:
+        with svc.storage.sessions() as db:
             resends = db.scalar(
                 select(func.sum(CheckJob.send_count)).where(CheckJob.comment_id.in_(accepted))
             )

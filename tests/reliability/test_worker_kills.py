@@ -60,7 +60,7 @@ def _way_back_seconds(s: Settings, broker: str) -> float:
 
 
 def _attempts(svc: Services, comment_id: str, check: str) -> int:
-    with svc.sessions() as s:
+    with svc.storage.sessions() as s:
         job = s.scalar(
             select(CheckJob).where(CheckJob.comment_id == comment_id, CheckJob.check == check)
         )
@@ -205,7 +205,7 @@ def test_check_that_kills_its_worker_every_time_is_bounded_then_held(
 
 
 def _claimer(svc: Services, comment_id: str, check: str) -> str | None:
-    with svc.sessions() as s:
+    with svc.storage.sessions() as s:
         return s.scalar(
             select(CheckJob.claimed_by).where(
                 CheckJob.comment_id == comment_id, CheckJob.check == check
