@@ -149,17 +149,21 @@ class ModerationCollector(Collector):
             "(last 24 hours; holds without a lean are left out)",
             value=agreeing / compared if compared else float("nan"),
         )
-        yield GaugeMetricFamily(
-            "commentmod_webhook_deliveries_pending",
-            "Webhook events not delivered yet",
-            value=undelivered,
-        )
-        age = (now - _aware(oldest)).total_seconds() if oldest is not None else 0.0
-        yield GaugeMetricFamily(
-            "commentmod_webhook_oldest_pending_seconds",
-            "Age of the oldest undelivered webhook event",
-            value=age,
-        )
+        yield from _webhook_backlog(undelivered, oldest, now)
+
+
+def _webhook_backlog(undelivered: int, oldest: datetime | None, now: datetime) -> Iterator[Metric]:
+    yield GaugeMetricFamily(
+        "commentmod_webhook_deliveries_pending",
+        "Webhook events not delivered yet",
+        value=undelivered,
+    )
+    age = (now - _aware(oldest)).total_seconds() if oldest is not None else 0.0
+    yield GaugeMetricFamily(
+        "commentmod_webhook_oldest_pending_seconds",
+        "Age of the oldest undelivered webhook event",
+        value=age,
+    )
 
 
 class Metrics:

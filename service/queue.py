@@ -30,7 +30,7 @@ CHECK_TASKS = {check: f"moderation.check_{check}" for check in CHECKS}
 CHECK_COMMENTS_TASK = "moderation.check_comments"
 RELAY_TASK = "moderation.relay_outbox"
 PURGE_TASK = "moderation.purge_expired"
-# Carries a webhook_deliveries id only; see service/webhooks.py.
+# Carries a webhook_deliveries id only; see service/usecases/webhooks.py.
 WEBHOOK_TASK = "moderation.deliver_webhook"
 EMBEDDED_TRANSPORT = "service.embedded_broker:Transport"
 
@@ -108,9 +108,10 @@ class TaskProducer:
     # many comment ids (the worker counts, runs, records and decides them in a batch).
     MAX_BATCH = 100
     # Under load, wait this long after the first item for more before sending: every comment
-    # that arrives meanwhile shares the messages (a Celery send costs about 0.4 ms of CPU, as
-    # much as the rest of the request). "Under load" means the previous send was less than
-    # BUSY_SECONDS ago; an idle sender sends at once, so a lone comment waits for nothing.
+    # that arrives meanwhile shares the messages (a Celery send costs as much CPU as the rest
+    # of the request; figures in docs/benchmarks.md). "Under load" means the previous send
+    # was less than BUSY_SECONDS ago; an idle sender sends at once, so a lone comment waits
+    # for nothing.
     LINGER_SECONDS = 0.05
     BUSY_SECONDS = 0.1
 

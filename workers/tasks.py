@@ -105,13 +105,7 @@ def register_tasks(
             raise retry_later(task, outcome.error, args=[retry_args]) from outcome.error
         return outcome.summary
 
-    common: dict[str, object] = {
-        "bind": True,
-        "acks_late": True,
-        "reject_on_worker_lost": True,
-        # Retries are counted by us (check_max_retries) plus one for the give-up path.
-        "max_retries": settings.check_max_retries + 1,
-    }
+    common = _check_task_options(settings)
     for check, task_name in CHECK_TASKS.items():
         _register_check_task(app, task_name, (check,), run_checks, common)
     # Every check of the comments, in one message: what the producer sends.
@@ -144,6 +138,16 @@ def register_tasks(
                 ),
                 max_retries=settings.check_max_retries,
             ) from exc
+
+
+def _check_task_options(settings: Settings) -> dict[str, object]:
+    return {
+        "bind": True,
+        "acks_late": True,
+        "reject_on_worker_lost": True,
+        # Retries are counted by us (check_max_retries) plus one for the give-up path.
+        "max_retries": settings.check_max_retries + 1,
+    }
 
 
 def _register_check_task(

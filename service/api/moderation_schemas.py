@@ -12,6 +12,13 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 from pydantic_core import PydanticCustomError
 
+from service.api.openapi_parts import (
+    errors,
+    json_body,
+    json_response,
+    path_param,
+    query_param,
+)
 from service.api.schemas import OutModel, Status
 from service.domain.checks import CHECKS
 
@@ -186,32 +193,7 @@ OPENAPI_MODELS: tuple[type[BaseModel], ...] = (
 def openapi_paths() -> dict[str, Any]:
     """The moderation routes for /openapi.json (security scheme ``moderatorToken``)."""
 
-    def ref(model: type[BaseModel]) -> dict[str, str]:
-        return {"$ref": f"#/components/schemas/{model.__name__}"}
-
-    def ok(model: type[BaseModel], description: str) -> dict[str, Any]:
-        return {"description": description, "content": {"application/json": {"schema": ref(model)}}}
-
-    def errors(*statuses: int) -> dict[str, Any]:
-        return {
-            str(s): {
-                "description": "error",
-                "content": {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}
-                },
-            }
-            for s in statuses
-        }
-
-    def query(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
-        return {"name": name, "in": "query", "schema": schema, "description": description}
-
-    def path(name: str) -> dict[str, Any]:
-        return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-
-    def body(model: type[BaseModel]) -> dict[str, Any]:
-        return {"required": True, "content": {"application/json": {"schema": ref(model)}}}
-
+    ok, query, path, body = json_response, query_param, path_param, json_body
     security: list[dict[str, list[str]]] = [{"moderatorToken": []}]
     text = {"type": "string"}
     statuses = {"type": "string", "enum": ["pending", "published", "held", "rejected", "spam"]}

@@ -81,14 +81,14 @@ def works_statement() -> Any:
 @functools.cache
 def claim_statement(check_count: int, has_exclude: bool) -> Any:
     # No "comment still pending" test here, unlike start_checks: with it the planner joined
-    # every unfinished job before sorting (60 ms per claim with 10,000 pending comments).
+    # every unfinished job before sorting (figures in docs/benchmarks.md, History).
     # Without it the claim walks ix_check_jobs_claimable and stops at the limit, once per
     # check (one walk each: an IN list of checks would sort the whole backlog).
     # The work is then read for pending comments only (works_statement): a claimed job of a
     # comment no longer pending is counted once (so never claimed again) and not run.
     # The walks are joined by UNION ALL of derived tables (one IN): with an OR of one IN per
-    # walk the planner could not join on the key and scanned the whole table (90 ms with
-    # 400,000 jobs).
+    # walk the planner could not join on the key and scanned the whole table (figures in
+    # docs/benchmarks.md, "Changes in this round").
     walks: list[Any] = []
     for i in range(check_count):
         jobs = JOBS.alias(f"waiting_{i}").c

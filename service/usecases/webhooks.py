@@ -2,11 +2,11 @@
 
 Delivery is an outbox, in the manner of the checks:
 
-1. :func:`add_delivery` (called by ``usecases.transition``) writes a ``webhook_deliveries``
+1. ``add_delivery`` (service/usecases/transitions.py) writes a ``webhook_deliveries``
    row in the *same* transaction as the status change and its audit row; its id is the event
    id receivers de-duplicate on. The row holds the comment's public fields (allow-listed: no
    email, no IP) as they were at the event.
-2. After the commit the use case hands the id to the producer (:func:`send_after_commit`);
+2. After the commit the use case hands the id to the producer (``send_after_commit``);
    the task ``moderation.deliver_webhook`` carries that id only and calls :func:`deliver`.
 3. A failed attempt is not retried with a Celery countdown (24 hours of backoff would exceed
    the Redis visibility timeout); it sets ``retry_at`` with exponential backoff and the
