@@ -69,7 +69,7 @@ class CheckResults:
                 {
                     "comment_id": comment_id,
                     "check": result.check,
-                    "score": result.score,
+                    "score": None if result.score is None else float(result.score),
                     "verdict": result.verdict,
                     "reasons": list(result.reasons),
                     "evidence": [
