@@ -24,14 +24,10 @@ from service.api import create_app
 from service.db.migrate import upgrade
 from service.domain.privacy import generate_email_key, generate_hash_key
 from service.settings import load_settings
-from service.usecases import (
-    build_services,
-    create_site,
-    record_check,
-    record_checks,
-    start_check,
-    start_checks,
-)
+from service.usecases.checks import start_checks
+from service.usecases.results import record_check, record_checks
+from service.usecases.services import build_services
+from service.usecases.sites import create_site
 from workers.tasks import Detectors, run_detector
 
 ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -64,7 +60,9 @@ def main() -> None:
         headers = {"Authorization": f"Bearer {key}"}
         statements: Counter[str] = Counter()
         event.listen(
-            svc.engine, "before_cursor_execute", lambda *a: statements.update([a[2].split()[0]])
+            svc.storage.engine,
+            "before_cursor_execute",
+            lambda *a: statements.update([a[2].split()[0]]),
         )
 
         def submit(i: int) -> str:
@@ -86,15 +84,16 @@ def main() -> None:
 
         def check(comment_id: str) -> None:
             for name_ in ("spam", "toxicity"):
-                work = start_check(svc, comment_id, name_)
-                assert work is not None
-                record_check(svc, comment_id, name_, run_detector(detectors(name_), work))
+                works = start_checks(svc, [comment_id], name_)
+                assert works
+                work = works[0]
+                record_check(svc, comment_id, run_detector(detectors(name_), work))
 
         def check_batch(comment_ids: list[str]) -> None:
             # As the worker runs a producer message: both checks, one count, one record.
             works = start_checks(svc, comment_ids, ("spam", "toxicity"))
             assert len(works) == 2 * len(comment_ids)
-            records = [(w.comment_id, w.check, run_detector(detectors(w.check), w)) for w in works]
+            records = [(w.comment_id, run_detector(detectors(w.check), w)) for w in works]
             record_checks(svc, records)
 
         def batches(ids: list[str]) -> list[list[str]]:

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-SANITY = Path(__file__).resolve().parents[1] / "workers" / "checks" / "sanity"
+SANITY = Path(__file__).resolve().parents[1] / "workers" / "training" / "sanity"
 
 
 def rows(path: Path) -> list[dict[str, str]]:
@@ -34,10 +34,10 @@ def rows(path: Path) -> list[dict[str, str]]:
 
 
 def variants() -> None:
-    from workers.checks import training
     from workers.checks.base import CheckInput
-    from workers.training.evaluation import evaluate_rows
     from workers.checks.toxicity import ToxicityDetector
+    from workers.training import training
+    from workers.training.evaluation import evaluate_rows
 
     final = next(s for s in training.SPECS if s.name == "toxicity-linear")
     old = replace(
@@ -65,7 +65,7 @@ def variants() -> None:
     trac = rows(DATA / "trac1_hi" / "train.csv") + rows(DATA / "trac1_en" / "train.csv")
     benign = rows(SANITY / "benign.csv")
     for name, spec in candidates.items():
-        model = training.fit(spec, training.training_rows(DATA, spec))
+        model = training.fit(spec, training.training_rows(DATA, spec.datasets))
         detector = ToxicityDetector(model_artifact=model)
         cells = []
         for lang in ("hi", "hi-Latn", "en"):

@@ -28,7 +28,8 @@ from service.api import create_app
 from service.db.migrate import upgrade
 from service.domain.privacy import generate_email_key, generate_hash_key
 from service.settings import load_settings
-from service.usecases import build_services, create_site
+from service.usecases.services import build_services
+from service.usecases.sites import create_site
 
 ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 

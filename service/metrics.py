@@ -17,13 +17,10 @@ from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
-from sqlalchemy.orm import aliased
 
-from service.db.models import AuditEvent, CheckJob, CheckResultRow, Comment, Site, WebhookDelivery
 from service.domain.policy import implied_status
 from service.domain.statuses import Status
-from service.usecases import Services
+from service.usecases.services import Services
 
 WINDOW = timedelta(minutes=5)
 QUANTILES = (0.5, 0.95, 0.99)
@@ -48,22 +45,10 @@ class PipelineCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         now = datetime.now(UTC)
         since = now - WINDOW
-        with self._svc.sessions() as s:
-            pending, oldest = s.execute(
-                select(func.count(CheckJob.id), func.min(CheckJob.created_at)).where(
-                    CheckJob.completed_at.is_(None)
-                )
-            ).one()
-            decided = s.execute(
-                select(Comment.created_at, Comment.decided_at)
-                .where(Comment.decided_at > since, Comment.status != Status.PENDING.value)
-                .limit(SAMPLE_LIMIT)
-            ).all()
-            checks = s.execute(
-                select(CheckResultRow.check, CheckResultRow.duration_ms)
-                .where(CheckResultRow.created_at > since, CheckResultRow.duration_ms.is_not(None))
-                .limit(SAMPLE_LIMIT)
-            ).all()
+        with self._svc.uow() as uow:
+            pending, oldest = uow.metrics.unfinished_checks()
+            decided = uow.metrics.decided_since(since, SAMPLE_LIMIT)
+            checks = uow.metrics.check_durations_since(since, SAMPLE_LIMIT)
         yield GaugeMetricFamily(
             "commentmod_checks_pending", "Checks queued and not finished", value=pending
         )
@@ -116,36 +101,10 @@ class ModerationCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         now = datetime.now(UTC)
         since = now - HUMAN_WINDOW
-        system = aliased(AuditEvent)
-        with self._svc.sessions() as s:
-            depth = s.execute(
-                select(Site.slug, func.count(Comment.id))
-                .join(Comment, Comment.site_id == Site.id)
-                .where(Comment.status == Status.HELD.value)
-                .group_by(Site.slug)
-            ).all()
-            human = s.execute(
-                select(
-                    AuditEvent.to_status,
-                    AuditEvent.created_at,
-                    Comment.created_at,
-                    system.to_status,
-                    system.reasons,
-                )
-                .join(Comment, Comment.id == AuditEvent.comment_id)
-                .join(
-                    system,
-                    (system.comment_id == AuditEvent.comment_id)
-                    & (system.from_status == Status.PENDING.value),
-                )
-                .where(AuditEvent.actor.like("moderator:%"), AuditEvent.created_at > since)
-                .limit(SAMPLE_LIMIT)
-            ).all()
-            undelivered, oldest = s.execute(
-                select(func.count(WebhookDelivery.id), func.min(WebhookDelivery.created_at)).where(
-                    WebhookDelivery.delivered_at.is_(None), WebhookDelivery.given_up_at.is_(None)
-                )
-            ).one()
+        with self._svc.uow() as uow:
+            depth = uow.metrics.held_by_site()
+            human = uow.metrics.human_decisions_since(since, SAMPLE_LIMIT)
+            undelivered, oldest = uow.metrics.undelivered_webhooks()
         queue = GaugeMetricFamily(
             "commentmod_moderation_queue_depth",
             "Held comments awaiting a moderator",
@@ -190,17 +149,21 @@ class ModerationCollector(Collector):
             "(last 24 hours; holds without a lean are left out)",
             value=agreeing / compared if compared else float("nan"),
         )
-        yield GaugeMetricFamily(
-            "commentmod_webhook_deliveries_pending",
-            "Webhook events not delivered yet",
-            value=undelivered,
-        )
-        age = (now - _aware(oldest)).total_seconds() if oldest is not None else 0.0
-        yield GaugeMetricFamily(
-            "commentmod_webhook_oldest_pending_seconds",
-            "Age of the oldest undelivered webhook event",
-            value=age,
-        )
+        yield from _webhook_backlog(undelivered, oldest, now)
+
+
+def _webhook_backlog(undelivered: int, oldest: datetime | None, now: datetime) -> Iterator[Metric]:
+    yield GaugeMetricFamily(
+        "commentmod_webhook_deliveries_pending",
+        "Webhook events not delivered yet",
+        value=undelivered,
+    )
+    age = (now - _aware(oldest)).total_seconds() if oldest is not None else 0.0
+    yield GaugeMetricFamily(
+        "commentmod_webhook_oldest_pending_seconds",
+        "Age of the oldest undelivered webhook event",
+        value=age,
+    )
 
 
 class Metrics:

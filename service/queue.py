@@ -16,22 +16,21 @@ from typing import Any
 
 from celery import Celery
 
+from service.domain.checks import CHECKS
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
 
 QUEUE = "moderation"
-CHECK_TASKS = {
-    "spam": "moderation.check_spam",
-    "toxicity": "moderation.check_toxicity",
-}
+# One task per registered check (service/domain/checks.py), under a stable name.
+CHECK_TASKS = {check: f"moderation.check_{check}" for check in CHECKS}
 # Every check of a batch of comments in one message (what the producer sends): the worker
 # counts, runs, records and decides both checks of a comment in one pass. The per-check tasks
 # above are for the relay's re-sends and for isolating a job.
 CHECK_COMMENTS_TASK = "moderation.check_comments"
 RELAY_TASK = "moderation.relay_outbox"
 PURGE_TASK = "moderation.purge_expired"
-# Carries a webhook_deliveries id only; see service/webhooks.py.
+# Carries a webhook_deliveries id only; see service/usecases/webhooks.py.
 WEBHOOK_TASK = "moderation.deliver_webhook"
 EMBEDDED_TRANSPORT = "service.embedded_broker:Transport"
 
@@ -109,9 +108,10 @@ class TaskProducer:
     # many comment ids (the worker counts, runs, records and decides them in a batch).
     MAX_BATCH = 100
     # Under load, wait this long after the first item for more before sending: every comment
-    # that arrives meanwhile shares the messages (a Celery send costs about 0.4 ms of CPU, as
-    # much as the rest of the request). "Under load" means the previous send was less than
-    # BUSY_SECONDS ago; an idle sender sends at once, so a lone comment waits for nothing.
+    # that arrives meanwhile shares the messages (a Celery send costs as much CPU as the rest
+    # of the request; figures in docs/benchmarks.md). "Under load" means the previous send
+    # was less than BUSY_SECONDS ago; an idle sender sends at once, so a lone comment waits
+    # for nothing.
     LINGER_SECONDS = 0.05
     BUSY_SECONDS = 0.1
 

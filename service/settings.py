@@ -21,6 +21,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from service.domain.checks import CHECKS
+
 SECRET_KEYS = frozenset({"email_keys", "hash_key"})
 DEFAULT_CONFIG_FILE = Path("config/commentmod.toml")
 
@@ -48,7 +50,7 @@ class Settings(BaseSettings):
 
     # --- pipeline -----------------------------------------------------------------------
     # NoDecode: the env form is "spam,toxicity", not JSON.
-    checks: Annotated[tuple[Literal["spam", "toxicity"], ...], NoDecode] = ("spam", "toxicity")
+    checks: Annotated[tuple[str, ...], NoDecode] = ("spam", "toxicity")
     relay_interval_seconds: float = Field(default=5.0, gt=0)
     relay_grace_seconds: float = Field(default=10.0, ge=0)
     relay_stale_seconds: float = Field(default=60.0, gt=0)
@@ -110,7 +112,11 @@ class Settings(BaseSettings):
     @classmethod
     def _split_checks(cls, value: Any) -> Any:
         if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
+            value = tuple(part.strip() for part in value.split(",") if part.strip())
+        if isinstance(value, (tuple, list)):
+            unknown = [name for name in value if name not in CHECKS]
+            if unknown:  # only checks of the registry (service/domain/checks.py)
+                raise ValueError(f"unknown check: {', '.join(map(str, unknown))}")
         return value
 
     @classmethod

@@ -20,7 +20,8 @@ from service.api import create_app
 from service.db.migrate import upgrade
 from service.domain.privacy import generate_email_key, generate_hash_key
 from service.settings import Settings
-from service.usecases import Services, SiteRef, build_services, create_site
+from service.usecases.services import Services, SiteRef, build_services
+from service.usecases.sites import create_site
 from tests.support.backends import Backend, make_backend
 from tests.support.processes import WorkerProcess
 

@@ -10,7 +10,8 @@ from celery.signals import worker_init, worker_process_init
 from service.logs import configure_logging
 from service.queue import PURGE_TASK, RELAY_TASK, celery_config
 from service.settings import Settings
-from service.usecases import Services, build_services
+from service.usecases.services import Services, build_services
+from workers.tasks import Detectors, register_tasks
 
 
 class LazyServices:
@@ -35,8 +36,6 @@ class LazyServices:
 
 
 def make_celery(settings: Settings) -> Celery:
-    from workers.tasks import Detectors, register_tasks
-
     configure_logging(settings.log_level)
     app = Celery("commentmod", set_as_current=True)
     app.conf.update(celery_config(settings))

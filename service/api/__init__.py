@@ -10,11 +10,12 @@ from flask import Flask, Response, g, request
 
 from service.api import comments, moderation, ops, privacy, public
 from service.api.errors import ApiError, register_error_handlers
+from service.api.page_cache import PageCache
 from service.logs import configure_logging, request_id_var
 from service.metrics import Metrics
 from service.ratelimit import RateLimiter
 from service.settings import Settings, load_settings
-from service.usecases import Services, build_services
+from service.usecases.services import Services, build_services
 
 access_log = logging.getLogger("commentmod.access")
 
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.extensions["commentmod"] = svc
     app.extensions["commentmod.metrics"] = Metrics(svc)
     app.extensions["commentmod.ratelimit"] = RateLimiter.from_settings(svc.settings)
+    app.extensions["commentmod.pages"] = PageCache()
     register_error_handlers(app)
     for blueprint in (comments.bp, public.bp, moderation.bp, privacy.bp, ops.bp):
         app.register_blueprint(blueprint)

@@ -6,9 +6,10 @@ from __future__ import annotations
 from flask import current_app, request
 
 from service.api.errors import ApiError
-from service.usecases import SiteRef, authenticate_site
+from service.usecases.services import SiteRef
+from service.usecases.sites import authenticate_site
 
-_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="commentmod"'}
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="commentmod"'}
 
 
 def bearer_token() -> str:
@@ -16,7 +17,7 @@ def bearer_token() -> str:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(
-            401, "missing_credentials", "send Authorization: Bearer <key>", headers=_CHALLENGE
+            401, "missing_credentials", "send Authorization: Bearer <key>", headers=CHALLENGE
         )
     return token.strip()
 
@@ -24,5 +25,5 @@ def bearer_token() -> str:
 def require_site() -> SiteRef:
     site = authenticate_site(current_app.extensions["commentmod"], bearer_token())
     if site is None:
-        raise ApiError(401, "invalid_credentials", "the API key is not valid", headers=_CHALLENGE)
+        raise ApiError(401, "invalid_credentials", "the API key is not valid", headers=CHALLENGE)
     return site

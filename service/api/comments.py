@@ -8,23 +8,27 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from service.api.auth import require_site
 from service.api.body import read_json_body
-from service.api.errors import ApiError
+from service.api.errors import ApiError, invalid_fields
 from service.api.schemas import AcceptedOut, SiteCommentOut
 from service.domain.sanitize import safe_html, safe_text, safe_url
 from service.domain.submission import SubmissionInvalid, parse_submission
-from service.usecases import (
+from service.usecases.reads import get_comment
+from service.usecases.services import (
     DuplicateComment,
     Flooded,
-    IdempotencyKeyReused,
-    NotFound,
     ParentNotFound,
     Services,
-    get_comment,
-    request_fingerprint,
-    submit_comment,
+    UseCaseError,
 )
+from service.usecases.submission import client_key, request_fingerprint, submit_comment
 
 bp = Blueprint("comments", __name__)
+# The submissions counter's outcome for each refusal (the idempotency refusal had none).
+_REFUSED: dict[type[UseCaseError], str] = {
+    DuplicateComment: "duplicate",
+    Flooded: "flood",
+    ParentNotFound: "invalid",
+}
 MAX_IDEMPOTENCY_KEY = 255
 # An unknown field is named in the 422 only when its name looks like a field name: a key
 # such as "reader@example.com" or "<script>" is input, and input is never echoed.
@@ -76,13 +80,11 @@ def submit() -> tuple[Response, int, dict[str, str]]:
         )
     except SubmissionInvalid as exc:
         _count("invalid")
-        raise ApiError(
-            422, "invalid_fields", "some fields are invalid", fields=_reportable(exc.fields)
-        ) from None
+        raise invalid_fields(_reportable(exc.fields)) from None
     if submission.client_ip:
         _rate_limit(
             "ip",
-            f"{site.id}:{svc.vault.ip_hash(submission.client_ip)}",
+            f"{site.id}:{client_key(svc, submission.client_ip)}",
             svc.settings.rate_limit_ip_requests,
         )
     try:
@@ -93,31 +95,11 @@ def submit() -> tuple[Response, int, dict[str, str]]:
             idempotency_key=key,
             request_hash=request_fingerprint(payload) if key else None,
         )
-    except DuplicateComment:
-        _count("duplicate")
-        raise ApiError(
-            409, "duplicate_comment", "this author already posted this text in this thread"
-        ) from None
-    except Flooded as exc:
-        _count("flood")
-        raise ApiError(
-            429,
-            "too_many_requests",
-            "comments are coming too fast; retry later",
-            headers={"Retry-After": str(exc.retry_after)},
-        ) from None
-    except ParentNotFound:
-        _count("invalid")
-        raise ApiError(
-            422,
-            "invalid_fields",
-            "some fields are invalid",
-            fields={"parent_id": "parent_not_found"},
-        ) from None
-    except IdempotencyKeyReused:
-        raise ApiError(
-            422, "idempotency_key_reused", "this Idempotency-Key was used with another body"
-        ) from None
+    except UseCaseError as exc:
+        outcome = _REFUSED.get(type(exc))
+        if outcome is not None:
+            _count(outcome)
+        raise  # answered by the one error mapping (service/api/errors.py)
     _count("replayed" if accepted.is_replay else "accepted")
     body = AcceptedOut(id=accepted.id, thread_id=accepted.thread_id, created_at=accepted.created_at)
     headers = {"Location": f"/v1/comments/{accepted.id}"}
@@ -129,10 +111,7 @@ def submit() -> tuple[Response, int, dict[str, str]]:
 @bp.get("/v1/comments/<comment_id>")
 def read(comment_id: str) -> Response:
     site = require_site()
-    try:
-        view = get_comment(_services(), site, comment_id)
-    except NotFound:
-        raise ApiError(404, "not_found", "no such comment") from None
+    view = get_comment(_services(), site, comment_id)
     out = SiteCommentOut(
         id=view.id,
         thread_id=view.thread_id,

@@ -9,13 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, TypeVar
 
-import regex
 from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
 
-from service.api.auth import _CHALLENGE, bearer_token
+from service.api.auth import CHALLENGE, bearer_token
 from service.api.body import read_json_body
-from service.api.errors import ApiError
+from service.api.errors import ApiError, field_errors, invalid_fields
 from service.api.moderation_schemas import (
     AuditEventOut,
     AuditPageOut,
@@ -30,52 +29,30 @@ from service.api.moderation_schemas import (
     PolicyOut,
     QueuePageOut,
 )
-from service.domain.policy import PolicyInvalid
+from service.domain.checks import CHECKS
 from service.domain.statuses import Status
-from service.moderation import (
+from service.domain.submission import LANG_TAG
+from service.usecases.decisions import decide_comment, decide_many
+from service.usecases.moderation import (
     AUTHOR_KEY,
     MAX_BULK,
     REASON_CODE,
     AuditView,
-    Forbidden,
-    InvalidDecision,
     ModerationItem,
-    ModeratorRef,
-    PolicyConflict,
-    PolicyView,
     QueueFilter,
-    StaleDecision,
-    authenticate_moderator,
-    decide_comment,
-    decide_many,
     get_for_moderation,
-    get_site_policy,
     list_audit,
     list_queue,
-    update_site_policy,
 )
-from service.usecases import InvalidCursor, NotFound, Services, authenticate_site
+from service.usecases.policies import PolicyView, get_site_policy, update_site_policy
+from service.usecases.services import (
+    ModeratorRef,
+    Services,
+)
+from service.usecases.sites import authenticate_moderator, authenticate_site
 
 bp = Blueprint("moderation", __name__)
 
-_LANG = regex.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")
-_CHECKS = ("spam", "toxicity")
-_FIELD_CODES = {
-    "missing": "required",
-    "extra_forbidden": "unknown_field",
-    "string_type": "must_be_string",
-    "list_type": "must_be_list",
-    "literal_error": "invalid_choice",
-    "string_pattern_mismatch": "invalid_reason_code",
-    "string_too_long": "too_long",
-    "too_short": "empty",
-    "model_type": "must_be_object",
-}
-_StatusError = {
-    "comment_pending": "the checks have not decided this comment yet",
-    "already_in_status": "the comment already has this status",
-    "invalid_transition": "this decision is not allowed from the comment's current status",
-}
 In = TypeVar("In", bound=BaseModel)
 
 
@@ -92,23 +69,17 @@ def require_moderator() -> ModeratorRef:
         return moderator
     if authenticate_site(svc, token) is not None:
         raise ApiError(403, "moderator_token_required", "moderation routes need a moderator token")
-    raise ApiError(401, "invalid_credentials", "the token is not valid", headers=_CHALLENGE)
+    raise ApiError(401, "invalid_credentials", "the token is not valid", headers=CHALLENGE)
 
 
 def _parse(model: type[In]) -> In:
     payload = read_json_body(_services().settings.max_body_bytes)
     if not isinstance(payload, dict):
-        raise ApiError(
-            422, "invalid_fields", "some fields are invalid", fields={"body": "must_be_object"}
-        )
+        raise invalid_fields({"body": "must_be_object"})
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
-        fields: dict[str, str] = {}
-        for error in exc.errors(include_input=False, include_url=False):
-            name = str(error["loc"][0])[:64] if error["loc"] else "body"
-            fields.setdefault(name, _FIELD_CODES.get(error["type"], error["type"]))
-        raise ApiError(422, "invalid_fields", "some fields are invalid", fields=fields) from None
+        raise field_errors(exc) from None
 
 
 def _limit() -> int:
@@ -164,8 +135,10 @@ def _item_out(item: ModerationItem) -> dict[str, Any]:
                 "check": c.check,
                 "score": c.score,
                 "verdict": c.verdict,
-                "reasons": c.reasons,
-                "evidence": c.evidence,
+                "reasons": list(c.reasons),
+                "evidence": [
+                    {"start": e.start, "end": e.end, "label": e.label} for e in c.evidence
+                ],
                 "model": c.model,
             }
             for c in item.checks
@@ -205,10 +178,6 @@ def _policy_out(view: PolicyView) -> Response:
     return response
 
 
-def _forbidden_site() -> ApiError:
-    return ApiError(403, "forbidden_site", "this token may not moderate that site")
-
-
 # --- routes ---------------------------------------------------------------------------------
 
 
@@ -221,21 +190,14 @@ def queue() -> Response:
     filters = QueueFilter(
         site=request.args.get("site") or None,
         status=Status(raw_status),
-        lang=_arg("lang", _LANG, "invalid_lang", "lang must be a language tag"),
-        check=_arg("check", lambda v: v in _CHECKS, "invalid_check", "check: spam or toxicity"),
+        lang=_arg("lang", LANG_TAG, "invalid_lang", "lang must be a language tag"),
+        check=_arg("check", lambda v: v in CHECKS, "invalid_check", "check: spam or toxicity"),
         reason=_arg("reason", REASON_CODE, "invalid_reason", "reason must be a reason code"),
         author_key=_arg("author_key", AUTHOR_KEY, "invalid_author_key", "not an author key"),
         since=_moment("since"),
         until=_moment("until"),
     )
-    try:
-        page = list_queue(
-            _services(), moderator, filters, _limit(), request.args.get("cursor") or None
-        )
-    except Forbidden:
-        raise _forbidden_site() from None
-    except InvalidCursor:
-        raise ApiError(400, "invalid_cursor", "the cursor is not valid") from None
+    page = list_queue(_services(), moderator, filters, _limit(), request.args.get("cursor") or None)
     out = QueuePageOut(
         items=[ModerationItemOut.model_validate(_item_out(i)) for i in page.items],
         next_cursor=page.next_cursor,
@@ -246,10 +208,7 @@ def queue() -> Response:
 @bp.get("/v1/moderation/comments/<comment_id>")
 def detail(comment_id: str) -> Response:
     moderator = require_moderator()
-    try:
-        found = get_for_moderation(_services(), moderator, comment_id)
-    except NotFound:
-        raise ApiError(404, "not_found", "no such comment") from None
+    found = get_for_moderation(_services(), moderator, comment_id)
     out = ModerationDetailOut.model_validate(
         {
             **_item_out(found.item),
@@ -270,24 +229,15 @@ def detail(comment_id: str) -> Response:
 def decision(comment_id: str) -> Response:
     moderator = require_moderator()
     body = _parse(DecisionIn)
-    try:
-        done = decide_comment(
-            _services(),
-            moderator,
-            comment_id,
-            body.action,
-            reason=body.reason,
-            note=body.note,
-            expected_status=Status(body.expected_status) if body.expected_status else None,
-        )
-    except NotFound:
-        raise ApiError(404, "not_found", "no such comment") from None
-    except StaleDecision:
-        raise ApiError(
-            409, "stale_decision", "the comment's status changed; reload it and decide again"
-        ) from None
-    except InvalidDecision as exc:
-        raise ApiError(409, exc.code, _StatusError[exc.code]) from None
+    done = decide_comment(
+        _services(),
+        moderator,
+        comment_id,
+        body.action,
+        reason=body.reason,
+        note=body.note,
+        expected_status=Status(body.expected_status) if body.expected_status else None,
+    )
     out = DecisionOut(id=done.id, status=done.status, previous_status=done.previous_status)  # type: ignore[arg-type]
     return jsonify(out.model_dump(mode="json"))
 
@@ -297,7 +247,7 @@ def bulk_decision() -> Response:
     moderator = require_moderator()
     body = _parse(BulkDecisionIn)
     if len(body.ids) > MAX_BULK:
-        raise ApiError(422, "invalid_fields", "some fields are invalid", fields={"ids": "too_many"})
+        raise invalid_fields({"ids": "too_many"})
     results = decide_many(
         _services(), moderator, body.ids, body.action, reason=body.reason, note=body.note
     )
@@ -321,21 +271,14 @@ def audit() -> Response:
     moderator = require_moderator()
     comment_id = request.args.get("comment_id") or None
     site = request.args.get("site") or None
-    try:
-        page = list_audit(
-            _services(),
-            moderator,
-            comment_id=comment_id,
-            site=site,
-            limit=_limit(),
-            cursor=request.args.get("cursor") or None,
-        )
-    except NotFound:
-        raise ApiError(404, "not_found", "no such comment") from None
-    except Forbidden:
-        raise _forbidden_site() from None
-    except InvalidCursor:
-        raise ApiError(400, "invalid_cursor", "the cursor is not valid") from None
+    page = list_audit(
+        _services(),
+        moderator,
+        comment_id=comment_id,
+        site=site,
+        limit=_limit(),
+        cursor=request.args.get("cursor") or None,
+    )
     out = AuditPageOut(items=[_audit_out(v) for v in page.items], next_cursor=page.next_cursor)
     return jsonify(out.model_dump(mode="json"))
 
@@ -343,10 +286,7 @@ def audit() -> Response:
 @bp.get("/v1/moderation/sites/<site>/policy")
 def read_policy(site: str) -> Response:
     moderator = require_moderator()
-    try:
-        return _policy_out(get_site_policy(_services(), moderator, site))
-    except Forbidden:
-        raise _forbidden_site() from None
+    return _policy_out(get_site_policy(_services(), moderator, site))
 
 
 @bp.put("/v1/moderation/sites/<site>/policy")
@@ -360,25 +300,12 @@ def write_policy(site: str) -> Response:
             raise ApiError(400, "invalid_if_match", 'If-Match must be a policy version: "3"')
         expected = int(tag)
     payload = read_json_body(_services().settings.max_body_bytes)
-    try:
-        view = update_site_policy(
-            _services(),
-            moderator,
-            site,
-            payload,
-            actor=moderator.actor,
-            expected_version=expected,
-        )
-    except Forbidden:
-        raise _forbidden_site() from None
-    except PolicyInvalid as exc:
-        raise ApiError(
-            422, "invalid_fields", "some policy keys are invalid", fields=exc.fields
-        ) from None
-    except PolicyConflict:
-        raise ApiError(
-            412 if expected is not None else 409,
-            "policy_version_conflict",
-            "the policy changed meanwhile; reload it and save again",
-        ) from None
+    view = update_site_policy(
+        _services(),
+        moderator,
+        site,
+        payload,
+        actor=moderator.actor,
+        expected_version=expected,
+    )
     return _policy_out(view)

@@ -12,7 +12,15 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 from pydantic_core import PydanticCustomError
 
-from service.api.schemas import Status, _Out
+from service.api.openapi_parts import (
+    errors,
+    json_body,
+    json_response,
+    path_param,
+    query_param,
+)
+from service.api.schemas import OutModel, Status
+from service.domain.checks import CHECKS
 
 Action = Literal["approve", "reject", "spam"]
 ReasonCode = Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
@@ -58,13 +66,13 @@ class BulkDecisionIn(BaseModel):
     _note = field_validator("note")(_no_controls)
 
 
-class EvidenceOut(_Out):
+class EvidenceOut(OutModel):
     start: int | None
     end: int | None
     label: str | None
 
 
-class CheckOut(_Out):
+class CheckOut(OutModel):
     check: str
     score: float | None
     verdict: str
@@ -73,7 +81,7 @@ class CheckOut(_Out):
     model: str = Field(description="name@version")
 
 
-class ModerationItemOut(_Out):
+class ModerationItemOut(OutModel):
     id: str
     site: str
     thread_id: str
@@ -89,12 +97,12 @@ class ModerationItemOut(_Out):
     checks: list[CheckOut]
 
 
-class QueuePageOut(_Out):
+class QueuePageOut(OutModel):
     items: list[ModerationItemOut]
     next_cursor: str | None
 
 
-class AuditEventOut(_Out):
+class AuditEventOut(OutModel):
     id: int
     comment_id: str
     site: str
@@ -106,19 +114,19 @@ class AuditEventOut(_Out):
     created_at: datetime
 
 
-class AuditPageOut(_Out):
+class AuditPageOut(OutModel):
     items: list[AuditEventOut]
     next_cursor: str | None
 
 
-class RecentCommentOut(_Out):
+class RecentCommentOut(OutModel):
     id: str
     thread_id: str
     status: Status
     created_at: datetime
 
 
-class AuthorHistoryOut(_Out):
+class AuthorHistoryOut(OutModel):
     counts: dict[str, int] = Field(description="this author's comments on the site by status")
     is_known_spammer: bool
     recent: list[RecentCommentOut]
@@ -129,13 +137,13 @@ class ModerationDetailOut(ModerationItemOut):
     author_history: AuthorHistoryOut
 
 
-class DecisionOut(_Out):
+class DecisionOut(OutModel):
     id: str
     status: Status
     previous_status: Status
 
 
-class BulkResultOut(_Out):
+class BulkResultOut(OutModel):
     id: str
     ok: bool
     status: Status | None = None
@@ -147,17 +155,17 @@ class BulkResultOut(_Out):
     )
 
 
-class BulkDecisionOut(_Out):
+class BulkDecisionOut(OutModel):
     results: list[BulkResultOut]
 
 
-class PolicyVersionOut(_Out):
+class PolicyVersionOut(OutModel):
     version: int
     actor: str
     created_at: datetime
 
 
-class PolicyOut(_Out):
+class PolicyOut(OutModel):
     site: str
     version: int = Field(description="0 = the defaults; each save adds one")
     overrides: dict[str, Any]
@@ -185,32 +193,7 @@ OPENAPI_MODELS: tuple[type[BaseModel], ...] = (
 def openapi_paths() -> dict[str, Any]:
     """The moderation routes for /openapi.json (security scheme ``moderatorToken``)."""
 
-    def ref(model: type[BaseModel]) -> dict[str, str]:
-        return {"$ref": f"#/components/schemas/{model.__name__}"}
-
-    def ok(model: type[BaseModel], description: str) -> dict[str, Any]:
-        return {"description": description, "content": {"application/json": {"schema": ref(model)}}}
-
-    def errors(*statuses: int) -> dict[str, Any]:
-        return {
-            str(s): {
-                "description": "error",
-                "content": {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}
-                },
-            }
-            for s in statuses
-        }
-
-    def query(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
-        return {"name": name, "in": "query", "schema": schema, "description": description}
-
-    def path(name: str) -> dict[str, Any]:
-        return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-
-    def body(model: type[BaseModel]) -> dict[str, Any]:
-        return {"required": True, "content": {"application/json": {"schema": ref(model)}}}
-
+    ok, query, path, body = json_response, query_param, path_param, json_body
     security: list[dict[str, list[str]]] = [{"moderatorToken": []}]
     text = {"type": "string"}
     statuses = {"type": "string", "enum": ["pending", "published", "held", "rejected", "spam"]}
@@ -233,7 +216,7 @@ def openapi_paths() -> dict[str, Any]:
                     query("lang", text),
                     query(
                         "check",
-                        {"type": "string", "enum": ["spam", "toxicity"]},
+                        {"type": "string", "enum": list(CHECKS)},
                         "comments this check did not find clean",
                     ),
                     query("reason", text, "a reason code the comment carries"),

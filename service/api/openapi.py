@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from service.api.moderation_schemas import OPENAPI_MODELS, OPENAPI_REQUESTS, openapi_paths
+from service.api.openapi_parts import errors, json_response, path_param, ref
 from service.api.schemas import (
     AcceptedOut,
     ErasureIn,
@@ -31,18 +32,6 @@ _MODELS: tuple[type[BaseModel], ...] = (
     *OPENAPI_MODELS,
 )
 _REQUEST_MODELS: tuple[type[BaseModel], ...] = (CommentSubmission, ErasureIn, *OPENAPI_REQUESTS)
-
-
-def _ref(model: type[BaseModel]) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{model.__name__}"}
-
-
-def _json(model: type[BaseModel], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ref(model)}}}
-
-
-def _errors(*statuses: int) -> dict[str, Any]:
-    return {str(status): _json(ErrorOut, "error") for status in statuses}
 
 
 def build_openapi(version: str) -> dict[str, Any]:
@@ -76,11 +65,11 @@ def build_openapi(version: str) -> dict[str, Any]:
                     ],
                     "requestBody": {
                         "required": True,
-                        "content": {"application/json": {"schema": _ref(CommentSubmission)}},
+                        "content": {"application/json": {"schema": ref(CommentSubmission)}},
                     },
                     "responses": {
-                        "202": _json(AcceptedOut, "accepted; checks queued"),
-                        **_errors(400, 401, 409, 413, 415, 422, 429, 503),
+                        "202": json_response(AcceptedOut, "accepted; checks queued"),
+                        **errors(400, 401, 409, 413, 415, 422, 429, 503),
                     },
                 }
             },
@@ -88,10 +77,10 @@ def build_openapi(version: str) -> dict[str, Any]:
                 "get": {
                     "operationId": "getComment",
                     "security": site_auth,
-                    "parameters": [_path_param("comment_id")],
+                    "parameters": [path_param("comment_id")],
                     "responses": {
-                        "200": _json(SiteCommentOut, "the comment"),
-                        **_errors(401, 404, 503),
+                        "200": json_response(SiteCommentOut, "the comment"),
+                        **errors(401, 404, 503),
                     },
                 }
             },
@@ -100,8 +89,8 @@ def build_openapi(version: str) -> dict[str, Any]:
                     "operationId": "listThreadComments",
                     "security": [],
                     "parameters": [
-                        _path_param("site"),
-                        _path_param("thread_id"),
+                        path_param("site"),
+                        path_param("thread_id"),
                         {
                             "name": "limit",
                             "in": "query",
@@ -110,9 +99,9 @@ def build_openapi(version: str) -> dict[str, Any]:
                         {"name": "cursor", "in": "query", "schema": {"type": "string"}},
                     ],
                     "responses": {
-                        "200": _json(ThreadPageOut, "published comments, oldest first"),
+                        "200": json_response(ThreadPageOut, "published comments, oldest first"),
                         "304": {"description": "not modified (If-None-Match)"},
-                        **_errors(400, 404, 503),
+                        **errors(400, 404, 503),
                     },
                 }
             },
@@ -122,11 +111,11 @@ def build_openapi(version: str) -> dict[str, Any]:
                     "security": site_auth,
                     "requestBody": {
                         "required": True,
-                        "content": {"application/json": {"schema": _ref(ErasureIn)}},
+                        "content": {"application/json": {"schema": ref(ErasureIn)}},
                     },
                     "responses": {
-                        "200": _json(ErasureOut, "the author's personal data is erased"),
-                        **_errors(400, 401, 413, 415, 422, 503),
+                        "200": json_response(ErasureOut, "the author's personal data is erased"),
+                        **errors(400, 401, 413, 415, 422, 503),
                     },
                 }
             },
@@ -149,13 +138,12 @@ def build_openapi(version: str) -> dict[str, Any]:
     }
 
 
-def _path_param(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-
-
 def _ops(operation_id: str, description: str) -> dict[str, Any]:
     return {
         "operationId": operation_id,
         "security": [],
-        "responses": {"200": _json(HealthOut, description), "503": _json(HealthOut, "not ready")},
+        "responses": {
+            "200": json_response(HealthOut, description),
+            "503": json_response(HealthOut, "not ready"),
+        },
     }

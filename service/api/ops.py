@@ -8,7 +8,7 @@ from flask import Blueprint, Response, current_app, jsonify
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from service.api.openapi import build_openapi
-from service.usecases import Services, is_database_ready
+from service.usecases.services import Services, readiness
 
 bp = Blueprint("ops", __name__)
 
@@ -21,7 +21,7 @@ def healthz() -> Response:
 @bp.get("/readyz")
 def readyz() -> tuple[Response, int]:
     svc: Services = current_app.extensions["commentmod"]
-    checks = {"database": is_database_ready(svc), "broker": svc.producer.ping()}
+    checks = readiness(svc)
     ready = all(checks.values())
     return jsonify({"status": "ok" if ready else "unavailable", "checks": checks}), (
         200 if ready else 503

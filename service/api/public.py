@@ -10,9 +10,11 @@ from typing import Any, cast
 from flask import Blueprint, Response, current_app, request
 
 from service.api.errors import ApiError
+from service.api.page_cache import PageCache
 from service.api.schemas import PublicCommentOut
 from service.domain.sanitize import safe_html, safe_text, safe_url
-from service.usecases import CommentView, InvalidCursor, NotFound, Services, list_thread
+from service.usecases.reads import CommentView, list_thread
+from service.usecases.services import Services
 
 bp = Blueprint("public", __name__)
 
@@ -36,16 +38,12 @@ def thread_comments(site: str, thread_id: str) -> Response:
     cursor = request.args.get("cursor") or None
     key = (site, thread_id, limit, cursor)
     now = time.monotonic()
-    cached = _PAGES.get(key)
-    if cached is not None and cached[0] > now:
+    pages: PageCache = current_app.extensions["commentmod.pages"]
+    cached = pages.get(key, now)
+    if cached is not None:
         body, etag = cached[1], cached[2]
     else:
-        try:
-            page = list_thread(svc, site, thread_id, limit, cursor)
-        except NotFound:
-            raise ApiError(404, "not_found", "no such site") from None
-        except InvalidCursor:
-            raise ApiError(400, "invalid_cursor", "the cursor is not valid") from None
+        page = list_thread(svc, site, thread_id, limit, cursor)
         rendered = cast(  # exactly what jsonify sends
             Response,
             current_app.json.response(
@@ -56,37 +54,13 @@ def thread_comments(site: str, thread_id: str) -> Response:
         etag = hashlib.sha1(body, usedforsecurity=False).hexdigest()
         ttl = svc.settings.public_page_cache_seconds
         if ttl > 0:
-            _remember_page(key, (now + ttl, body, etag), now)
+            pages.put(key, (now + ttl, body, etag), now)
     response = Response(body, mimetype="application/json")
     # Readers poll threads: a conditional GET costs them no body when nothing changed.
     response.headers["Cache-Control"] = "no-cache"
     response.set_etag(etag)
     response.make_conditional(request)
     return response
-
-
-# Rendered pages of this process: (site, thread, limit, cursor) -> (expires at, body, ETag).
-# See public_page_cache_seconds in config/commentmod.toml. Bounded by the bodies' total size.
-_PageKey = tuple[str, str, int, str | None]
-_PAGES: dict[_PageKey, tuple[float, bytes, str]] = {}
-PAGE_CACHE_MAX_BYTES = 16 * 1024 * 1024
-_page_bytes = 0
-
-
-def _remember_page(key: _PageKey, entry: tuple[float, bytes, str], now: float) -> None:
-    global _page_bytes
-    old = _PAGES.pop(key, None)
-    if old is not None:
-        _page_bytes -= len(old[1])
-    if _page_bytes + len(entry[1]) > PAGE_CACHE_MAX_BYTES:
-        # Drop what has expired; if that is not enough, start over (bounded, and cheap).
-        for k in [k for k, v in _PAGES.items() if v[0] <= now]:
-            _page_bytes -= len(_PAGES.pop(k)[1])
-        if _page_bytes + len(entry[1]) > PAGE_CACHE_MAX_BYTES:
-            _PAGES.clear()
-            _page_bytes = 0
-    _PAGES[key] = entry
-    _page_bytes += len(entry[1])
 
 
 @functools.lru_cache(maxsize=10_000)

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 
-class _Out(BaseModel):
+class OutModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     @field_serializer("*", when_used="json", check_fields=False)
@@ -22,7 +22,7 @@ class _Out(BaseModel):
 Status = Literal["pending", "published", "held", "rejected", "spam"]
 
 
-class AcceptedOut(_Out):
+class AcceptedOut(OutModel):
     """202 answer to a submission."""
 
     id: str
@@ -31,7 +31,7 @@ class AcceptedOut(_Out):
     created_at: datetime
 
 
-class PublicCommentOut(_Out):
+class PublicCommentOut(OutModel):
     """A published comment as anyone may see it."""
 
     id: str
@@ -51,22 +51,22 @@ class SiteCommentOut(PublicCommentOut):
     reasons: list[str]
 
 
-class ThreadPageOut(_Out):
+class ThreadPageOut(OutModel):
     items: list[PublicCommentOut]
     next_cursor: str | None = Field(description="pass as ?cursor= for the next page")
 
 
-class ErrorBody(_Out):
+class ErrorBody(OutModel):
     code: str = Field(description="stable snake_case code (README lists them)")
     message: str
     fields: dict[str, str] | None = None
 
 
-class ErrorOut(_Out):
+class ErrorOut(OutModel):
     error: ErrorBody
 
 
-class HealthOut(_Out):
+class HealthOut(OutModel):
     status: Literal["ok", "unavailable"]
     checks: dict[str, bool] = Field(default_factory=dict)
 
@@ -79,5 +79,5 @@ class ErasureIn(BaseModel):
     author_email: str = Field(min_length=1, max_length=254)
 
 
-class ErasureOut(_Out):
+class ErasureOut(OutModel):
     erased: int = Field(ge=0, description="comments whose author data was erased")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy import Connection, Engine, create_engine, event, exc
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -86,5 +88,19 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def is_postgresql(engine: Engine) -> bool:
-    return engine.dialect.name == "postgresql"
+def is_postgresql(bind: Engine | Connection) -> bool:
+    """The one dialect test: PostgreSQL-only statements and options are chosen by it."""
+    return bind.dialect.name == "postgresql"
+
+
+def upsert(
+    s: Session,
+    model: Any,
+    values: dict[str, Any],
+    keys: list[str],
+    on_conflict: dict[str, Any],
+) -> None:
+    """INSERT … ON CONFLICT DO UPDATE (PostgreSQL and SQLite): safe under concurrency."""
+    insert = pg_insert if is_postgresql(s.get_bind()) else sqlite_insert
+    statement = insert(model).values(**values)
+    s.execute(statement.on_conflict_do_update(index_elements=keys, set_=on_conflict))

@@ -14,12 +14,13 @@ it is enforced).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
 import regex
 
+from service.domain.checks import CHECKS, CheckResult, unavailable
 from service.domain.statuses import Status
 from service.domain.wordlists import MAX_ENTRIES, contains_any, is_valid_entry
 
@@ -30,25 +31,10 @@ Premoderation = Literal["off", "all", "first_time"]
 KnownSpammerAction = Literal["held", "spam"]
 PREMODERATION_CHOICES = ("off", "all", "first_time")
 KNOWN_SPAMMER_CHOICES = ("held", "spam")
-THRESHOLD_CHECKS = ("spam", "toxicity")
+THRESHOLD_CHECKS = tuple(CHECKS)
 THRESHOLD_LEVELS = ("suspect", "blatant")
 # A language tag as the detectors report it ("en", "hi", "hi-Latn"), or "default".
 _LANG_KEY = regex.compile(r"^(default|[a-z]{2,3}(-[A-Z][a-z]{3})?)$")
-
-
-@dataclass(frozen=True, slots=True)
-class CheckOutcome:
-    """What the pipeline stored for one check. ``is_unavailable`` when it kept failing."""
-
-    check: str
-    verdict: str  # clean | suspect | blatant | unavailable
-    reasons: tuple[str, ...] = ()
-    signals: Mapping[str, float] = field(default_factory=dict)
-    score: float | None = None
-
-    @property
-    def is_unavailable(self) -> bool:
-        return self.verdict == "unavailable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +86,7 @@ POLICY_KEYS = frozenset(f.name for f in fields(Policy))
 
 @dataclass(frozen=True, slots=True)
 class DecisionContext:
-    outcomes: Mapping[str, CheckOutcome]
+    outcomes: Mapping[str, CheckResult]
     is_honeypot_filled: bool = False
     is_first_time_author: bool = False
     text: str = ""
@@ -124,7 +110,9 @@ class Rule:
     applies: Callable[[DecisionContext, Policy], bool]
 
 
-def _verdict(check: str, verdict: str) -> Callable[[DecisionContext, Policy], bool]:
+def verdict_is(check: str, verdict: str) -> Callable[[DecisionContext, Policy], bool]:
+    """A rule's test: ``check`` returned ``verdict`` (after the site's thresholds)."""
+
     def applies(ctx: DecisionContext, _: Policy) -> bool:
         outcome = ctx.outcomes.get(check)
         return outcome is not None and outcome.verdict == verdict
@@ -142,7 +130,7 @@ def _links(ctx: DecisionContext, policy: Policy) -> bool:
 
 
 def _spam_suspected(ctx: DecisionContext, policy: Policy) -> bool:
-    return not ctx.is_trusted_author and _verdict("spam", "suspect")(ctx, policy)
+    return not ctx.is_trusted_author and verdict_is("spam", "suspect")(ctx, policy)
 
 
 def _known_spammer(action: KnownSpammerAction) -> Callable[[DecisionContext, Policy], bool]:
@@ -179,14 +167,14 @@ def _premoderated(ctx: DecisionContext, policy: Policy) -> bool:
 
 RULES: tuple[Rule, ...] = (
     Rule("honeypot", Status.SPAM, _honeypot),
-    Rule("spam_blatant", Status.SPAM, _verdict("spam", "blatant")),
+    Rule("spam_blatant", Status.SPAM, verdict_is("spam", "blatant")),
     Rule("known_spammer", Status.SPAM, _known_spammer("spam")),
-    Rule("toxicity_severe", Status.REJECTED, _verdict("toxicity", "blatant")),
+    Rule("toxicity_severe", Status.REJECTED, verdict_is("toxicity", "blatant")),
     Rule("blocked_word", Status.REJECTED, _blocked_word),
     Rule("check_unavailable", Status.HELD, _unavailable),
     Rule("too_many_links", Status.HELD, _links),
     Rule("spam_suspected", Status.HELD, _spam_suspected),
-    Rule("toxicity_suspected", Status.HELD, _verdict("toxicity", "suspect")),
+    Rule("toxicity_suspected", Status.HELD, verdict_is("toxicity", "suspect")),
     Rule("known_spammer", Status.HELD, _known_spammer("held")),
     Rule("watched_word", Status.HELD, _watched_word),
     Rule("held_by_policy", Status.HELD, _premoderated),
@@ -196,7 +184,7 @@ RULES: tuple[Rule, ...] = (
 _NEVER_SHADOWED = frozenset({"check_unavailable"})
 
 
-def _apply_thresholds(outcome: CheckOutcome, policy: Policy, lang: str | None) -> CheckOutcome:
+def _apply_thresholds(outcome: CheckResult, policy: Policy, lang: str | None) -> CheckResult:
     """Re-derive a verdict from the score when the site set thresholds for this check."""
     levels = policy.threshold(outcome.check, lang)
     if not levels or outcome.score is None or outcome.is_unavailable:
@@ -213,21 +201,26 @@ def _apply_thresholds(outcome: CheckOutcome, policy: Policy, lang: str | None) -
     return replace(outcome, verdict=verdict)
 
 
-def decide(ctx: DecisionContext, policy: Policy, required_checks: tuple[str, ...]) -> Decision:
+def decide(
+    ctx: DecisionContext,
+    policy: Policy,
+    required_checks: tuple[str, ...],
+    rules: Sequence[Rule] | None = None,
+) -> Decision:
     """Run every rule; the most severe outcome wins; its reasons are every rule that fired
     for that outcome (the lesser hits are kept too, after them, so moderators see all).
 
     A required check with no outcome at all counts as unavailable: nothing is ever
-    published unchecked.
+    published unchecked. ``rules`` defaults to the policy table :data:`RULES`.
     """
     outcomes = {
         check: _apply_thresholds(outcome, policy, ctx.lang)
         for check, outcome in ctx.outcomes.items()
     }
     for check in required_checks:
-        outcomes.setdefault(check, CheckOutcome(check=check, verdict="unavailable"))
+        outcomes.setdefault(check, unavailable(check))
     ctx = replace(ctx, outcomes=outcomes)
-    hits = [rule for rule in RULES if rule.applies(ctx, policy)]
+    hits = [rule for rule in (RULES if rules is None else rules) if rule.applies(ctx, policy)]
     if not hits:
         return Decision(Status.PUBLISHED, ())
     winner = min((rule.outcome for rule in hits), key=SEVERITY.index)

@@ -36,7 +36,7 @@ _TEXT_FORBIDDEN = regex.compile(r"[\p{Cs}\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _BIDI_CONTROL = regex.compile(r"[\u202a-\u202e\u2066-\u2069]")
 # Something a reader can see: not white space, not a format character (ZWJ, ZWSP, bidi…).
 _VISIBLE = regex.compile(r"[^\p{Z}\p{Cf}\s]")
-_LANG_TAG = regex.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")
+LANG_TAG = regex.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")
 
 MAX_EMAIL_CHARS = 254
 MAX_AUTHOR_URL_CHARS = 200
@@ -175,7 +175,7 @@ class CommentSubmission(BaseModel):
     def _lang(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        if not _LANG_TAG.match(value.strip()):
+        if not LANG_TAG.match(value.strip()):
             raise _error("invalid_lang")
         return value.strip()
 

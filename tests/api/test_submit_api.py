@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from service.usecases import Services, SiteRef
+from service.usecases.services import Services, SiteRef
 from tests.conftest import auth, comment_body, new_site, unique_email, wait_until
 
 Site = tuple[SiteRef, str]
@@ -187,7 +187,7 @@ def test_ops_routes(client: FlaskClient) -> None:
 
 def test_storage_down_is_503_with_retry_after(services: Services, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from service.api import create_app
-    from service.usecases import build_services
+    from service.usecases.services import build_services
 
     dead = (
         "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"
@@ -212,11 +212,12 @@ def test_idempotency_keys_expire(client: FlaskClient, site: Site, services: Serv
     from sqlalchemy import update
 
     from service.db.models import IdempotencyRecord
-    from service.usecases import purge_expired_idempotency_keys, utcnow
+    from service.usecases.services import utcnow
+    from service.usecases.submission import purge_expired_idempotency_keys
 
     key = f"old-{uuid.uuid4().hex}"
     assert post(client, site[1], comment_body(), **{"Idempotency-Key": key}).status_code == 202
-    with services.unit_of_work() as s:
+    with services.storage.sessions.begin() as s:
         s.execute(
             update(IdempotencyRecord)
             .where(IdempotencyRecord.key == key)
@@ -231,7 +232,7 @@ def test_idempotency_keys_expire(client: FlaskClient, site: Site, services: Serv
 
 def _rows(services: Services, comment_id: str) -> tuple[int, int, int]:
     """(comments, check jobs, idempotency records) stored for one comment id."""
-    with services.engine.connect() as c:
+    with services.storage.engine.connect() as c:
         return tuple(  # type: ignore[return-value]
             int(
                 c.execute(
@@ -256,7 +257,7 @@ def test_a_submission_is_stored_whole_with_one_job_per_check(
     checks = len(services.settings.checks)
     assert _rows(services, plain.get_json()["id"]) == (1, checks, 0)
     assert _rows(services, keyed.get_json()["id"]) == (1, checks, 1)
-    with services.engine.connect() as c:
+    with services.storage.engine.connect() as c:
         jobs = c.execute(
             text(
                 'SELECT "check", attempt_count, send_count FROM check_jobs WHERE comment_id = :id'
@@ -271,7 +272,7 @@ def test_a_refused_submission_writes_nothing(
     client: FlaskClient, site: Site, services: Services
 ) -> None:
     def counts() -> tuple[int, int, int]:
-        with services.engine.connect() as c:
+        with services.storage.engine.connect() as c:
             return tuple(  # type: ignore[return-value]
                 int(c.execute(text(f"SELECT count(*) FROM {t}")).scalar() or 0)
                 for t in ("comments", "check_jobs", "idempotency_keys")
@@ -297,7 +298,7 @@ def test_a_reply_to_a_published_comment_is_accepted(
     client: FlaskClient, site: Site, services: Services
 ) -> None:
     parent = post(client, site[1], comment_body(thread_id="replies")).get_json()["id"]
-    with services.engine.begin() as c:
+    with services.storage.engine.begin() as c:
         c.execute(text("UPDATE comments SET status = 'published' WHERE id = :id"), {"id": parent})
     reply = post(client, site[1], comment_body(thread_id="replies", parent_id=parent))
     assert reply.status_code == 202, reply.get_data(as_text=True)
@@ -325,7 +326,7 @@ def test_concurrent_twins_store_one_comment(app: Flask, site: Site, services: Se
         t.join()
     assert statuses.count(202) == 1, statuses
     assert set(statuses) <= {202, 409, 429}, statuses
-    with services.engine.connect() as c:
+    with services.storage.engine.connect() as c:
         ids = (
             c.execute(
                 text("SELECT id FROM comments WHERE thread_id = :t"), {"t": body["thread_id"]}
@@ -351,7 +352,7 @@ def test_thread_listing_follows_changes_to_cached_comments(
         ).get_json()["id"]
         for e in (email, unique_email())
     ]
-    with services.engine.begin() as c:
+    with services.storage.engine.begin() as c:
         c.execute(
             text(
                 "UPDATE comments SET status = 'published', published_at = created_at"
@@ -371,26 +372,23 @@ def test_thread_listing_follows_changes_to_cached_comments(
     r = client.post("/v1/privacy/erasure", json={"author_email": email}, headers=auth(site[1]))
     assert r.get_json() == {"erased": 1}
     wait_until(lambda: names() == ["[erased]", "Asha"], timeout=ttl + 5)
-    with services.engine.begin() as c:
+    with services.storage.engine.begin() as c:
         c.execute(text("UPDATE comments SET status = 'rejected' WHERE id = :id"), {"id": ids[1]})
     started = time.monotonic()
     wait_until(lambda: names() == ["[erased]"], timeout=ttl + 5, interval=0.05)
     assert time.monotonic() - started <= ttl + 1.0
 
 
-def test_rendered_page_cache_stays_within_its_byte_bound(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from service.api import public
+def test_rendered_page_cache_stays_within_its_byte_bound() -> None:
+    from service.api.page_cache import PageCache
 
-    monkeypatch.setattr(public, "PAGE_CACHE_MAX_BYTES", 100)
-    monkeypatch.setattr(public, "_PAGES", {})
-    monkeypatch.setattr(public, "_page_bytes", 0)
+    pages = PageCache(max_bytes=100)
     for i in range(10):
-        public._remember_page(("s", f"t{i}", 20, None), (1e12, b"x" * 60, "etag"), 0.0)
-        assert sum(len(v[1]) for v in public._PAGES.values()) == public._page_bytes <= 100
+        pages.put(("s", f"t{i}", 20, None), (1e12, b"x" * 60, "etag"), 0.0)
+        assert pages.size <= 100
     # An expired entry is dropped first when room is needed.
-    monkeypatch.setattr(public, "_PAGES", {})
-    monkeypatch.setattr(public, "_page_bytes", 0)
-    public._remember_page(("s", "old", 20, None), (5.0, b"x" * 60, "e"), 0.0)
-    public._remember_page(("s", "live", 20, None), (1e12, b"y" * 30, "e"), 0.0)
-    public._remember_page(("s", "new", 20, None), (1e12, b"z" * 60, "e"), 10.0)
-    assert set(public._PAGES) == {("s", "live", 20, None), ("s", "new", 20, None)}
+    pages = PageCache(max_bytes=100)
+    pages.put(("s", "old", 20, None), (5.0, b"x" * 60, "e"), 0.0)
+    pages.put(("s", "live", 20, None), (1e12, b"y" * 30, "e"), 0.0)
+    pages.put(("s", "new", 20, None), (1e12, b"z" * 60, "e"), 10.0)
+    assert pages.keys() == {("s", "live", 20, None), ("s", "new", 20, None)}

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from service.api import create_app
 from service.db.models import CheckJob, CheckResultRow
 from service.settings import Settings
-from service.usecases import Services, build_services
+from service.usecases.services import Services, build_services
 from tests.conftest import auth, comment_body, new_site, wait_until
 from tests.support.backends import Backend
 from tests.support.processes import WorkerProcess
@@ -54,7 +54,7 @@ def test_failing_check_ends_held_with_check_unavailable(faulty: Services, tmp_pa
     decided = wait_until(final, timeout=60)
     assert decided["status"] == "held"
     assert decided["reasons"] == ["check_unavailable"]
-    with faulty.sessions() as s:
+    with faulty.storage.sessions() as s:
         rows = {
             row.check: row
             for row in s.scalars(

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 
 from service.db.models import AuditEvent, CheckJob, CheckResultRow
 from service.queue import CHECK_TASKS
-from service.usecases import Services, SiteRef, relay_outbox
+from service.usecases.checks import relay_outbox
+from service.usecases.services import Services, SiteRef
 from tests.conftest import auth, comment_body, wait_for_final, wait_until
 
 Site = tuple[SiteRef, str]
@@ -100,7 +101,7 @@ def test_published_comment_is_listed_publicly(live_url: str, site: Site) -> None
 
 
 def _counts(services: Services, comment_id: str) -> tuple[int, int]:
-    with services.sessions() as s:
+    with services.storage.sessions() as s:
         results = s.scalar(select(func.count()).where(CheckResultRow.comment_id == comment_id))
         audits = s.scalar(select(func.count()).where(AuditEvent.comment_id == comment_id))
     return int(results or 0), int(audits or 0)
@@ -131,7 +132,7 @@ def test_broker_down_at_submit_is_accepted_then_relayed(
     from flask.testing import FlaskClient
 
     from service.api import create_app
-    from service.usecases import build_services
+    from service.usecases.services import build_services
 
     dead = (
         "redis://127.0.0.1:1/0"
@@ -157,6 +158,6 @@ def test_broker_down_at_submit_is_accepted_then_relayed(
     report = wait_until(lambda: relay_outbox(services).sent or None, timeout=10)
     assert report >= 2
     assert wait_for_final(live_url, site[1], comment_id)["status"] == "published"
-    with services.sessions() as s:
+    with services.storage.sessions() as s:
         jobs = s.scalars(select(CheckJob).where(CheckJob.comment_id == comment_id)).all()
     assert all(job.completed_at is not None for job in jobs)

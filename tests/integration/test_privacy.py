@@ -14,7 +14,8 @@ from sqlalchemy import select
 from service.api import create_app
 from service.db.models import Base, Comment
 from service.settings import Settings
-from service.usecases import Services, SiteRef, build_services, relay_outbox
+from service.usecases.checks import relay_outbox
+from service.usecases.services import Services, SiteRef, build_services
 from tests.conftest import auth, comment_body, wait_for_final, wait_until
 from tests.support.backends import Backend
 from tests.support.brokers import raw_messages
@@ -76,7 +77,7 @@ def test_email_appears_nowhere_in_clear(
     texts.append(worker.log())
 
     # Every stored column of every table, in every row.
-    with services.sessions() as s:
+    with services.storage.sessions() as s:
         for table in Base.metadata.sorted_tables:
             for row in s.execute(select(table)).all():
                 texts.append(repr(tuple(row)))

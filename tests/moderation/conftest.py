@@ -19,8 +19,9 @@ from flask.testing import FlaskClient
 
 from service.api import create_app
 from service.settings import Settings
-from service.usecases import Services, SiteRef, build_services, create_moderator, create_site
-from service.webhooks import SIGNATURE_HEADER, configure_webhook
+from service.usecases.services import Services, SiteRef, build_services
+from service.usecases.sites import create_moderator, create_site
+from service.usecases.webhooks import SIGNATURE_HEADER, configure_webhook
 from tests.conftest import auth, comment_body, wait_until
 from tests.support.backends import Backend
 from tests.support.processes import WorkerProcess

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 
 from service.cli import main
 from service.settings import Settings
-from service.usecases import Services
+from service.usecases.services import Services
 from tests.conftest import auth
 from tests.moderation.conftest import Desk, held_comment, new_desk, submit, wait_decided
 from tests.support.processes import WorkerProcess, settings_env
@@ -45,7 +45,7 @@ def test_sites_create_with_webhook_prints_the_secret_once(cli: Any, mod_services
 
     from service.db.models import Site
 
-    with mod_services.sessions() as s:
+    with mod_services.storage.sessions() as s:
         site = s.scalar(select(Site).where(Site.slug == slug))
     assert site is not None and site.webhook_url == "https://hooks.example/c"
     assert (

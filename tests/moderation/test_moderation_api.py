@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from service.moderation import revoke_moderator
-from service.usecases import Services, create_moderator
+from service.usecases.services import Services
+from service.usecases.sites import create_moderator, revoke_moderator
 from tests.conftest import auth, unique_email
 from tests.moderation.conftest import Desk, held_comment, new_desk, submit, wait_decided
 from tests.support.processes import WorkerProcess

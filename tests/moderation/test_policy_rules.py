@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from service.domain.checks import CheckResult
 from service.domain.policy import (
-    CheckOutcome,
     DecisionContext,
     Policy,
     PolicyInvalid,
@@ -21,8 +21,8 @@ CHECKS = ("spam", "toxicity")
 def ctx(text: str = "", spam: str = "clean", score: float = 0.1, links: float = 0, **kw: object):
     return DecisionContext(
         outcomes={
-            "spam": CheckOutcome("spam", spam, signals={"links": links}, score=score),
-            "toxicity": CheckOutcome("toxicity", "clean", score=0.0),
+            "spam": CheckResult("spam", spam, signals={"links": links}, score=score),
+            "toxicity": CheckResult("toxicity", "clean", score=0.0),
         },
         text=text,
         **kw,  # type: ignore[arg-type]
@@ -70,7 +70,7 @@ def test_shadow_mode_publishes_and_says_what_it_would_have_done() -> None:
     assert decision.shadowed is Status.REJECTED
     assert decision.reasons == ("shadow_rejected", "blocked_word", "too_many_links")
     # never published unchecked, even in shadow mode
-    missing = DecisionContext(outcomes={"spam": CheckOutcome("spam", "clean")})
+    missing = DecisionContext(outcomes={"spam": CheckResult("spam", "clean")})
     assert decide(missing, policy, CHECKS).status is Status.HELD
 
 

@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from service.db.models import WebhookDelivery
-from service.usecases import Services
-from service.webhooks import relay_webhooks
+from service.usecases.services import Services
+from service.usecases.webhooks import relay_webhooks
 from tests.conftest import auth, unique_email, wait_until
 from tests.moderation.conftest import Receiver, new_desk, submit, wait_decided
 from tests.support.processes import WorkerProcess
@@ -93,7 +93,7 @@ def test_receiver_down_then_up_gets_each_event_once(
         assert wait_decided(api, desk, comment_id)["status"] == "published"
 
     def failed_attempts() -> list[WebhookDelivery] | None:
-        with mod_services.sessions() as s:
+        with mod_services.storage.sessions() as s:
             rows = s.scalars(
                 select(WebhookDelivery).where(WebhookDelivery.comment_id.in_(ids))
             ).all()
@@ -109,7 +109,7 @@ def test_receiver_down_then_up_gets_each_event_once(
 
     def delivered() -> bool:
         relay_webhooks(mod_services)  # what the scheduler does every few seconds
-        with mod_services.sessions() as s:
+        with mod_services.storage.sessions() as s:
             done = s.scalars(
                 select(WebhookDelivery.delivered_at).where(WebhookDelivery.comment_id.in_(ids))
             ).all()
@@ -130,7 +130,7 @@ def test_no_webhook_no_delivery_rows(api: FlaskClient, mod_services: Services) -
     desk = new_desk(mod_services)
     comment_id = submit(api, desk, text="A quiet note of thanks for the reporting.")
     wait_decided(api, desk, comment_id)
-    with mod_services.sessions() as s:
+    with mod_services.storage.sessions() as s:
         assert (
             s.scalars(select(WebhookDelivery).where(WebhookDelivery.comment_id == comment_id)).all()
             == []
@@ -144,15 +144,15 @@ def test_secrets_rotate_and_payloads_scrub(
 
     from service.db.models import Site
     from service.domain.privacy import Vault
-    from service.webhooks import rotate_webhook_secrets, scrub_author
+    from service.usecases.webhooks import rotate_webhook_secrets, scrub_author
 
     desk = new_desk(mod_services, receiver)
     comment_id = submit(api, desk, text="One more calm remark, with thanks.")
     wait_decided(api, desk, comment_id)
     wait_until(lambda: receiver.events_for(comment_id))
-    with mod_services.unit_of_work() as s:
-        assert scrub_author(s, [comment_id], "[erased]") == 1
-    with mod_services.sessions() as s:
+    with mod_services.uow() as uow:
+        assert scrub_author(uow, [comment_id], "[erased]") == 1
+    with mod_services.storage.sessions() as s:
         row = s.scalars(
             select(WebhookDelivery).where(WebhookDelivery.comment_id == comment_id)
         ).one()
@@ -170,7 +170,7 @@ def test_secrets_rotate_and_payloads_scrub(
     original, mod_services.vault = mod_services.vault, rotated
     try:
         assert rotate_webhook_secrets(mod_services) >= 1
-        with mod_services.sessions() as s:
+        with mod_services.storage.sessions() as s:
             site = s.scalar(select(Site).where(Site.slug == desk.slug))
         assert site is not None and site.webhook_secret_encrypted
         only_new = Vault(new_key, None)

@@ -16,14 +16,9 @@ import pytest
 from sqlalchemy import text
 
 from service.domain.submission import parse_submission
-from service.usecases import (
-    Services,
-    claim_checks,
-    relay_outbox,
-    start_checks,
-    submit_comment,
-    utcnow,
-)
+from service.usecases.checks import claim_checks, relay_outbox, start_checks
+from service.usecases.services import Services, utcnow
+from service.usecases.submission import submit_comment
 from tests.conftest import comment_body, new_site
 
 
@@ -31,7 +26,7 @@ from tests.conftest import comment_body, new_site
 def _forget_test_comments(services: Services) -> Iterator[None]:
     """Delete this module's comments afterwards: the suite shares one database."""
     yield
-    with services.engine.begin() as c:
+    with services.storage.engine.begin() as c:
         c.execute(
             text(
                 "DELETE FROM comments WHERE id IN"
@@ -48,7 +43,7 @@ def _backlog(services: Services, check: str, ages: list[float]) -> list[str]:
         submission = parse_submission(comment_body(), max_text_chars=10_000)
         comment_id = submit_comment(services, site, submission).id
         created = utcnow() - timedelta(seconds=age)
-        with services.engine.begin() as c:
+        with services.storage.engine.begin() as c:
             c.execute(text("DELETE FROM check_jobs WHERE comment_id = :id"), {"id": comment_id})
             c.execute(
                 text(
@@ -63,7 +58,7 @@ def _backlog(services: Services, check: str, ages: list[float]) -> list[str]:
 
 def _by_comment(services: Services, check: str, column: str) -> dict[str, Any]:
     """``column`` of each ``check`` job, by comment id."""
-    with services.engine.connect() as c:
+    with services.storage.engine.connect() as c:
         rows = c.execute(
             text(f'SELECT comment_id, {column} FROM check_jobs WHERE "check" = :check'),
             {"check": check},
@@ -131,7 +126,7 @@ def test_the_relay_releases_the_claim_of_a_job_it_re_sends(services: Services) -
     site, _ = new_site(services)
     submission = parse_submission(comment_body(), max_text_chars=10_000)
     comment_id = submit_comment(services, site, submission).id
-    with services.engine.begin() as c:  # claimed by a task whose worker died; now due
+    with services.storage.engine.begin() as c:  # claimed by a task whose worker died; now due
         c.execute(
             text(
                 "UPDATE check_jobs SET attempt_count = 1, claimed_by = 'dead-task',"
@@ -140,7 +135,7 @@ def test_the_relay_releases_the_claim_of_a_job_it_re_sends(services: Services) -
             {"past": utcnow() - timedelta(seconds=5), "id": comment_id},
         )
     assert relay_outbox(services).sent >= 1
-    with services.engine.connect() as c:
+    with services.storage.engine.connect() as c:
         claimers = c.execute(
             text("SELECT claimed_by FROM check_jobs WHERE comment_id = :id"), {"id": comment_id}
         ).scalars()
@@ -150,7 +145,7 @@ def test_the_relay_releases_the_claim_of_a_job_it_re_sends(services: Services) -
 def test_claims_leave_fresh_and_finished_jobs(services: Services) -> None:
     check = f"claimtest-{uuid.uuid4().hex[:8]}"
     ids = _backlog(services, check, [-60, 30, 30])
-    with services.engine.begin() as c:
+    with services.storage.engine.begin() as c:
         c.execute(
             text("UPDATE check_jobs SET completed_at = :now WHERE comment_id = :id"),
             {"now": utcnow(), "id": ids[1]},
@@ -161,7 +156,7 @@ def test_claims_leave_fresh_and_finished_jobs(services: Services) -> None:
 def test_a_claimed_job_of_a_decided_comment_is_counted_not_run(services: Services) -> None:
     check = f"claimtest-{uuid.uuid4().hex[:8]}"
     decided, pending = _backlog(services, check, [30, 20])
-    with services.engine.begin() as c:
+    with services.storage.engine.begin() as c:
         c.execute(text("UPDATE comments SET status = 'rejected' WHERE id = :id"), {"id": decided})
     assert [w.comment_id for w in claim_checks(services, check, 10)] == [pending]
     # Counted, so no later claim takes it again.
@@ -177,7 +172,7 @@ def test_relay_gives_up_a_job_no_task_can_run_and_goes_on(services: Services) ->
     (stuck,) = _backlog(services, check, [600])
     report = relay_outbox(services)
     assert report.given_up >= 1
-    with services.engine.connect() as c:
+    with services.storage.engine.connect() as c:
         status, reasons = c.execute(
             text("SELECT status, reasons FROM comments WHERE id = :id"), {"id": stuck}
         ).one()

@@ -24,7 +24,7 @@ from werkzeug.serving import make_server
 from service.api import create_app
 from service.db.models import AuditEvent, CheckResultRow, Comment
 from service.settings import Settings
-from service.usecases import Services
+from service.usecases.services import Services
 from tests.reliability import plugins
 from tests.reliability.servers import stop_all
 from tests.support.backends import Backend
@@ -125,7 +125,7 @@ def pipeline_counts(svc: Services, comment_ids: list[str]) -> dict[str, dict[str
         cid: {"status": None, "results": {}, "decisions": 0, "publications": 0}
         for cid in comment_ids
     }
-    with svc.sessions() as s:
+    with svc.storage.sessions() as s:
         for cid, status, decided_at in s.execute(
             select(Comment.id, Comment.status, Comment.decided_at).where(
                 Comment.id.in_(comment_ids)

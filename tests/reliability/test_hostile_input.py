@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from html.parser import HTMLParser
 from typing import Any
 
@@ -20,8 +21,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from service.api import create_app
+from service.domain.checks import CheckResult
 from service.domain.sanitize import safe_html, safe_text, safe_url
-from service.usecases import CheckRecord, Services, SiteRef, record_check
+from service.usecases.results import record_check
+from service.usecases.services import Services, SiteRef
 from tests.conftest import auth, new_site
 
 MARKER = f"ECHO{uuid.uuid4().hex}"
@@ -231,12 +234,8 @@ def _assert_safe(r: Any, expected_status: int, expected: Any) -> None:
 def hostile_client(services: Services) -> FlaskClient:
     svc = services
     return create_app(
-        services=svc.__class__(
-            settings=svc.settings.model_copy(update={"flood_interval_seconds": 0.0}),
-            engine=svc.engine,
-            sessions=svc.sessions,
-            vault=svc.vault,
-            producer=svc.producer,
+        services=replace(
+            svc, settings=svc.settings.model_copy(update={"flood_interval_seconds": 0.0})
         )
     ).test_client()
 
@@ -264,12 +263,8 @@ def test_deep_nesting_is_refused_even_when_the_size_allows_it(
     services: Services, site: tuple[SiteRef, str]
 ) -> None:
     roomy = create_app(
-        services=services.__class__(
-            settings=services.settings.model_copy(update={"max_body_bytes": 2_000_000}),
-            engine=services.engine,
-            sessions=services.sessions,
-            vault=services.vault,
-            producer=services.producer,
+        services=replace(
+            services, settings=services.settings.model_copy(update={"max_body_bytes": 2_000_000})
         )
     ).test_client()
     for raw in (b"[" * 50_000 + b"]" * 50_000, b'{"a":' * 50_000 + b"1" + b"}" * 50_000):
@@ -363,10 +358,7 @@ DEVANAGARI = "क्\u200dष और क्\u200cष — ज़रूर"
 def _publish(services: Services, comment_id: str) -> None:
     for check in services.settings.checks:
         record_check(
-            services,
-            comment_id,
-            check,
-            CheckRecord(score=0.0, verdict="clean", reasons=(), signals={"links": 0.0}),
+            services, comment_id, CheckResult(check, "clean", score=0.0, signals={"links": 0.0})
         )
 
 

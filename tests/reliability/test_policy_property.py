@@ -24,23 +24,15 @@ from sqlalchemy.engine import make_url
 
 from service.db.migrate import upgrade
 from service.db.models import AuditEvent, CheckJob
-from service.domain.policy import CheckOutcome, DecisionContext, Policy, decide
+from service.domain.checks import CheckResult, unavailable
+from service.domain.policy import DecisionContext, Policy, decide
 from service.domain.submission import parse_submission
-from service.usecases import (
-    UNAVAILABLE,
-    CheckRecord,
-    Services,
-    build_services,
-    claim_checks,
-    create_site,
-    is_over_attempt_limit,
-    list_thread,
-    record_check,
-    relay_outbox,
-    start_checks,
-    submit_comment,
-    utcnow,
-)
+from service.usecases.checks import claim_checks, is_over_attempt_limit, relay_outbox, start_checks
+from service.usecases.reads import list_thread
+from service.usecases.results import record_check
+from service.usecases.services import Services, build_services, utcnow
+from service.usecases.sites import create_site
+from service.usecases.submission import submit_comment
 from tests.support.backends import Backend
 
 CHECKS = ("spam", "toxicity")
@@ -96,10 +88,10 @@ event = st.one_of(
 )
 
 
-def _record(verdict: str, links: int) -> CheckRecord:
+def _record(check: str, verdict: str, links: int) -> CheckResult:
     if verdict == "unavailable":
-        return UNAVAILABLE
-    return CheckRecord(score=0.5, verdict=verdict, reasons=(), signals={"links": float(links)})
+        return unavailable(check)
+    return CheckResult(check, verdict, score=0.5, signals={"links": float(links)})
 
 
 @settings(
@@ -123,11 +115,11 @@ def test_public_exactly_when_the_policy_says_so(
         payload["honeypot"] = "bot"
     accepted = submit_comment(svc, site, parse_submission(payload, max_text_chars=10_000))
     cid = accepted.id
-    first: dict[str, CheckRecord] = {}  # the model: the first result per check wins
+    first: dict[str, CheckResult] = {}  # the model: the first result per check wins
     sends = dict.fromkeys(CHECKS, 0)
     for kind, check, (verdict, links) in events:
         if kind == "relay":
-            with svc.unit_of_work() as s:  # time passes: every unfinished job is due
+            with svc.storage.sessions.begin() as s:  # time passes: every unfinished job is due
                 s.execute(
                     update(CheckJob)
                     .where(CheckJob.comment_id == cid)
@@ -137,7 +129,7 @@ def test_public_exactly_when_the_policy_says_so(
             for c in CHECKS:
                 if c not in first:
                     if sends[c] >= svc.settings.relay_max_sends:
-                        first[c] = UNAVAILABLE
+                        first[c] = unavailable(c)
                     else:
                         sends[c] += 1
         elif kind in ("deliver", "claim", "claim_and_die", "claimer_back"):
@@ -151,19 +143,18 @@ def test_public_exactly_when_the_policy_says_so(
             work = next((w for w in works if w.comment_id == cid), None)
             if work is None or kind == "claim_and_die":
                 continue
-            record = UNAVAILABLE if is_over_attempt_limit(svc, work) else _record(verdict, links)
-            record_check(svc, cid, check, record)
+            over = is_over_attempt_limit(svc, work)
+            record = unavailable(check) if over else _record(check, verdict, links)
+            record_check(svc, cid, record)
             first.setdefault(check, record)
         else:  # a late or duplicated result
-            record_check(svc, cid, check, _record(verdict, links))
-            first.setdefault(check, _record(verdict, links))
+            record_check(svc, cid, _record(check, verdict, links))
+            first.setdefault(check, _record(check, verdict, links))
     if set(first) == set(CHECKS):
         expected = decide(
             DecisionContext(
                 outcomes={
-                    c: CheckOutcome(
-                        check=c, verdict=r.verdict, reasons=r.reasons, signals=r.signals
-                    )
+                    c: CheckResult(check=c, verdict=r.verdict, reasons=r.reasons, signals=r.signals)
                     for c, r in first.items()
                 },
                 is_honeypot_filled=is_honeypot,
@@ -174,13 +165,13 @@ def test_public_exactly_when_the_policy_says_so(
     else:
         expected = "pending"
     page = list_thread(svc, site.slug, "prop", 10, None)
-    with svc.sessions() as s:
+    with svc.storage.sessions() as s:
         decisions = s.scalar(
             select(func.count()).where(
                 AuditEvent.comment_id == cid, AuditEvent.from_status == "pending"
             )
         )
-    from service.usecases import get_comment
+    from service.usecases.reads import get_comment
 
     status = get_comment(svc, site, cid).status
     assert status == expected, (events, first)

@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 from service.db.migrate import upgrade
 from service.db.models import CheckJob, Comment
 from service.settings import Settings
-from service.usecases import build_services, create_site
+from service.usecases.services import build_services
+from service.usecases.sites import create_site
 from tests.reliability.conftest import body, fault_settings, live_server, record
 from tests.reliability.servers import PostgresServer
 from tests.support.backends import Backend
@@ -89,7 +90,7 @@ def test_postgres_restart_503_then_recovers_without_half_writes(
             stop.set()
             for t in threads:
                 t.join(timeout=30)
-        with svc.sessions() as db:
+        with svc.storage.sessions() as db:
             stored = {
                 text: cid
                 for cid, text in db.execute(

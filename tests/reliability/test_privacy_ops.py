@@ -15,8 +15,9 @@ from sqlalchemy import select
 from service.api import create_app
 from service.db.models import AuditEvent, Base, Comment
 from service.domain.privacy import Vault, generate_email_key
-from service.erasure import ERASED_NAME, rotate_email_keys
-from service.usecases import Services, build_services, create_site
+from service.usecases.privacy import ERASED_NAME, rotate_email_keys
+from service.usecases.services import Services, build_services
+from service.usecases.sites import create_site
 from tests.conftest import auth
 from tests.reliability.conftest import body
 from tests.support.processes import settings_env
@@ -69,7 +70,7 @@ def test_erasure_leaves_nothing_readable(services: Services) -> None:
         assert r.status_code == 200 and r.get_json() == {"erased": 3}
         again = client.post("/v1/privacy/erasure", json={"author_email": email}, headers=auth(key))
         assert again.get_json() == {"erased": 0}  # idempotent
-        with svc.sessions() as s:
+        with svc.storage.sessions() as s:
             rows = s.scalars(select(Comment).where(Comment.id.in_(ids))).all()
             untouched = s.scalar(select(Comment).where(Comment.id == kept))
             audits = s.scalars(
@@ -148,7 +149,7 @@ def test_key_rotation_old_rows_readable_then_reencrypted(services: Services) -> 
     )
     rotated = build_services(rotated_settings)
     try:
-        with rotated.sessions() as s:
+        with rotated.storage.sessions() as s:
             token = s.scalar(select(Comment.author_email_encrypted).where(Comment.id == comment_id))
         assert token is not None and rotated.vault.decrypt(token) == email  # old row readable
         out = subprocess.run(
@@ -161,7 +162,7 @@ def test_key_rotation_old_rows_readable_then_reencrypted(services: Services) -> 
         assert out.returncode == 0, out.stderr
         assert json.loads(out.stdout)["rotated"] >= 1
         assert email not in out.stdout + out.stderr
-        with rotated.sessions() as s:
+        with rotated.storage.sessions() as s:
             tokens = s.scalars(
                 select(Comment.author_email_encrypted).where(
                     Comment.author_email_encrypted.is_not(None)

@@ -11,7 +11,8 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from service.api import create_app
-from service.usecases import Services, build_services, create_site
+from service.usecases.services import Services, build_services
+from service.usecases.sites import create_site
 from tests.conftest import auth
 from tests.reliability.conftest import body, record
 from tests.reliability.servers import RedisServer

@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 
 from service.db.models import CheckJob
 from service.settings import Settings
-from service.usecases import build_services, create_site
+from service.usecases.services import build_services
+from service.usecases.sites import create_site
 from tests.reliability import plugins
 from tests.reliability.conftest import body, fault_settings, live_server, pipeline_counts, record
 from tests.reliability.servers import RedisServer, Scheduler, Worker, wait_for
@@ -87,7 +88,7 @@ def test_redis_killed_hung_and_returned_empty(
             finally:
                 counts = pipeline_counts(svc, accepted)
             recovery = time.monotonic() - returned
-        with svc.sessions() as db:
+        with svc.storage.sessions() as db:
             resends = db.scalar(
                 select(func.sum(CheckJob.send_count)).where(CheckJob.comment_id.in_(accepted))
             )

@@ -24,7 +24,8 @@ from schemathesis.specs.openapi.checks import (
 
 from service.api import create_app
 from service.api.openapi import build_openapi
-from service.usecases import Services, build_services, create_moderator, create_site
+from service.usecases.services import Services, build_services
+from service.usecases.sites import create_moderator, create_site
 from tests.reliability.conftest import record
 from tests.support.backends import Backend
 

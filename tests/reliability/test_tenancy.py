@@ -19,14 +19,10 @@ from sqlalchemy import select
 from service.api import create_app
 from service.api.openapi import build_openapi
 from service.db.models import Comment
-from service.usecases import (
-    CheckRecord,
-    Services,
-    build_services,
-    create_moderator,
-    create_site,
-    record_check,
-)
+from service.domain.checks import CheckResult
+from service.usecases.results import record_check
+from service.usecases.services import Services, build_services
+from service.usecases.sites import create_moderator, create_site
 from tests.conftest import auth
 
 OPERATIONS = [
@@ -80,7 +76,7 @@ def world(services: Services) -> Any:
     assert r.status_code == 202
     comment_id = r.get_json()["id"]
     for check in svc.settings.checks:
-        record_check(svc, comment_id, check, CheckRecord(score=0.6, verdict="suspect", reasons=()))
+        record_check(svc, comment_id, CheckResult(check, "suspect", score=0.6))
     a = {
         "slug": site_a.slug,
         "thread_id": "t-a",
@@ -100,7 +96,7 @@ def world(services: Services) -> Any:
 
 
 def _snapshot(svc: Services, comment_id: str) -> tuple[Any, ...]:
-    with svc.sessions() as s:
+    with svc.storage.sessions() as s:
         c = s.scalar(select(Comment).where(Comment.id == comment_id))
         assert c is not None
         return (c.status, c.author_name, c.author_email_encrypted, c.author_hash, c.text)

@@ -21,7 +21,8 @@ from sqlalchemy import select
 
 from service.db.models import CheckJob
 from service.settings import Settings
-from service.usecases import Services, build_services, create_site
+from service.usecases.services import Services, build_services
+from service.usecases.sites import create_site
 from tests.reliability import plugins
 from tests.reliability.conftest import body, fault_settings, live_server, pipeline_counts, record
 from tests.reliability.servers import RedisServer, Scheduler, Worker, wait_for
@@ -59,7 +60,7 @@ def _way_back_seconds(s: Settings, broker: str) -> float:
 
 
 def _attempts(svc: Services, comment_id: str, check: str) -> int:
-    with svc.sessions() as s:
+    with svc.storage.sessions() as s:
         job = s.scalar(
             select(CheckJob).where(CheckJob.comment_id == comment_id, CheckJob.check == check)
         )
@@ -204,7 +205,7 @@ def test_check_that_kills_its_worker_every_time_is_bounded_then_held(
 
 
 def _claimer(svc: Services, comment_id: str, check: str) -> str | None:
-    with svc.sessions() as s:
+    with svc.storage.sessions() as s:
         return s.scalar(
             select(CheckJob.claimed_by).where(
                 CheckJob.comment_id == comment_id, CheckJob.check == check

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from service.domain.policy import CheckOutcome, DecisionContext, Policy, decide
+from service.domain.checks import CheckResult
+from service.domain.policy import DecisionContext, Policy, decide
 from service.domain.statuses import TRANSITIONS, InvalidTransition, Status, ensure_transition
 
 CHECKS = ("spam", "toxicity")
@@ -12,15 +13,15 @@ CHECKS = ("spam", "toxicity")
 
 def outcomes(
     spam: str = "clean", toxicity: str = "clean", **signals: float
-) -> dict[str, CheckOutcome]:
+) -> dict[str, CheckResult]:
     return {
-        "spam": CheckOutcome("spam", spam, signals=signals),
-        "toxicity": CheckOutcome("toxicity", toxicity),
+        "spam": CheckResult("spam", spam, signals=signals),
+        "toxicity": CheckResult("toxicity", toxicity),
     }
 
 
 def run(
-    ctx_outcomes: dict[str, CheckOutcome], policy: Policy | None = None, **ctx: bool
+    ctx_outcomes: dict[str, CheckResult], policy: Policy | None = None, **ctx: bool
 ) -> tuple[Status, tuple[str, ...]]:
     d = decide(DecisionContext(outcomes=ctx_outcomes, **ctx), policy or Policy(), CHECKS)
     return d.status, d.reasons
@@ -61,7 +62,7 @@ def test_verdicts(spam: str, toxicity: str, expected: tuple[Status, tuple[str, .
 
 def test_unavailable_or_missing_check_is_never_published() -> None:
     assert run(outcomes(toxicity="unavailable")) == (Status.HELD, ("check_unavailable",))
-    only_spam = {"spam": CheckOutcome("spam", "clean")}
+    only_spam = {"spam": CheckResult("spam", "clean")}
     assert run(only_spam) == (Status.HELD, ("check_unavailable",))
 
 

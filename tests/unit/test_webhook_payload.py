@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from service.db.models import Comment
-from service.webhooks import public_comment
+from service.usecases.transitions import public_comment
 
 
 def test_payload_is_html_safe_and_private() -> None:

@@ -1,27 +1,23 @@
 """The detector contract shared by the pipeline and every detector.
 
-A detector is pure: it takes a :class:`CheckInput` and returns a :class:`CheckResult` with a
-score, a verdict, stable reason codes, evidence spans (offsets into the *original* text) and
-the model's ``name@version``. It never raises on odd text.
+A detector is pure: it takes a :class:`CheckInput` and returns a
+:class:`~service.domain.checks.CheckResult` (the one result type, defined in the pure
+domain) with a score, a verdict, stable reason codes, evidence spans (offsets into the
+*original* text) and the model's ``name@version``. It never raises on odd text.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from service.domain.checks import VERDICTS, CheckResult, Evidence
+
 Verdict = Literal["clean", "suspect", "blatant"]
-CheckName = Literal["spam", "toxicity"]
-VERDICTS: tuple[Verdict, ...] = ("clean", "suspect", "blatant")
+# A check's name: a key of the registry (workers/checks/registry.py).
+CheckName = str
 
-
-@dataclass(frozen=True, slots=True)
-class Evidence:
-    """A span ``text[start:end]`` of the original comment text and why it matters."""
-
-    start: int
-    end: int
-    label: str
+__all__ = ["VERDICTS", "CheckInput", "CheckName", "CheckResult", "Detector", "Evidence", "Verdict"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,19 +34,6 @@ class CheckInput:
     seconds_to_submit: float | None = None
     user_agent: str | None = None
     referrer: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CheckResult:
-    check: CheckName
-    score: float  # 0..1, higher = more likely spam / toxic
-    verdict: Verdict
-    reasons: tuple[str, ...]  # stable snake_case codes
-    evidence: tuple[Evidence, ...]
-    model: str  # "name@version"
-    lang: str  # "en" | "hi" | "hi-Latn" | "mixed" | "und"
-    # Numeric signals the site policy may use (e.g. {"links": 2}).
-    signals: dict[str, float] = field(default_factory=dict)
 
 
 class Detector(Protocol):

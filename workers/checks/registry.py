@@ -1,4 +1,6 @@
-"""Where the pipeline gets its detectors: :func:`get_detector` and :func:`detect_language`.
+"""Where the pipeline gets its detectors: :func:`get_detector` builds the detector of a check
+registered in :data:`service.domain.checks.CHECKS` (the one registry of checks), and
+:func:`detect_language`. An unknown name fails loudly (:class:`UnknownCheck`).
 
 Importing this module is cheap (no model is read); the first :func:`get_detector` call for a
 check loads its committed artifact from ``workers/checks/artifacts/`` and the detector is then
@@ -7,17 +9,23 @@ cached for the life of the process.
 Variants: ``default`` ships weights trained only on commercially usable data. ``trac`` is the
 opt-in toxicity model learned from TRAC-1 (CC BY-NC-SA 4.0, non-commercial): its weights are
 *not* in the repository; a site that may use them (where that licence allows, see
-docs/models.md) builds them locally with ``python -m workers.training --include-nc``.
+docs/models.md) builds them locally with ``make models-nc``.
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
+from service.domain.checks import CHECKS, UnknownCheck, check_spec
 from workers.checks.base import CheckName, Detector
 from workers.checks.language import detect_language
+
+if TYPE_CHECKING:  # numpy behind it: imported when a model is first loaded
+    from workers.checks.textmodel import TextModel
 
 ARTIFACTS_DIR = Path(__file__).parent / "artifacts"
 BUILD_NC_HINT = "make models-nc"
@@ -33,29 +41,30 @@ ARTIFACTS: dict[tuple[CheckName, Variant], str] = {
 # Not shipped: built locally on demand (``--include-nc``), listed in artifacts/.gitignore.
 NON_COMMERCIAL_ARTIFACTS = frozenset({"toxicity-linear-trac"})
 
+# Builds a check's detector for a model variant (loading its artifact, if it has one).
+DetectorFactory = Callable[[Variant], Detector]
+
 __all__ = [
     "ARTIFACTS",
     "ARTIFACTS_DIR",
+    "CHECKS",
     "NON_COMMERCIAL_ARTIFACTS",
+    "UnknownCheck",
     "detect_language",
     "get_detector",
+    "spam_detector",
+    "toxicity_detector",
     "trac_toxicity",
 ]
 
 
-@cache
-def get_detector(check: CheckName, variant: Variant = "default") -> Detector:
-    """The process-wide detector for ``check`` (``spam`` or ``toxicity``).
+def load_artifact(check: CheckName, variant: Variant) -> TextModel:
+    """The committed model artifact of ``check``'s ``variant``.
 
-    Loads the artifact on first use; raises ``FileNotFoundError`` when it is missing (run
-    ``python -m workers.training``, with ``--include-nc`` for the ``trac`` variant) and
-    ``ValueError`` for an unknown check.
+    Raises ``ValueError`` for a variant the check does not have and ``FileNotFoundError``
+    when the artifact is missing (run ``make models``, or ``make models-nc`` for the ``trac``
+    variant).
     """
-    # Imported here so that importing the registry stays cheap for the web process and CLI.
-    from workers.checks.spam import SpamDetector
-    from workers.checks.textmodel import TextModel
-    from workers.checks.toxicity import ToxicityDetector
-
     if (check, variant) not in ARTIFACTS:
         raise ValueError(f"unknown check/variant: {check!r}/{variant!r}")
     name = ARTIFACTS[(check, variant)]
@@ -65,10 +74,35 @@ def get_detector(check: CheckName, variant: Variant = "default") -> Detector:
             f"`{BUILD_NC_HINT}`, i.e. `python -m workers.training --include-nc` (only "
             "where CC BY-NC-SA 4.0 allows)"
         )
-    artifact = TextModel.load(ARTIFACTS_DIR, name)
-    if check == "spam":
-        return SpamDetector(model_artifact=artifact)
-    return ToxicityDetector(model_artifact=artifact)
+    from workers.checks.textmodel import TextModel
+
+    return TextModel.load(ARTIFACTS_DIR, name)
+
+
+# The detector modules are imported when their check is first built, so that importing the
+# registry stays cheap for the web process and the CLI (tests/unit/test_checks_registry.py).
+def spam_detector(variant: Variant = "default") -> Detector:
+    from workers.checks.spam import SpamDetector
+
+    return SpamDetector(model_artifact=load_artifact("spam", variant))
+
+
+def toxicity_detector(variant: Variant = "default") -> Detector:
+    from workers.checks.toxicity import ToxicityDetector
+
+    return ToxicityDetector(model_artifact=load_artifact("toxicity", variant))
+
+
+@cache
+def get_detector(check: CheckName, variant: Variant = "default") -> Detector:
+    """The process-wide detector for ``check``, built on first use and then cached.
+
+    Raises :class:`UnknownCheck` for a name that is not registered, ``ValueError`` for an
+    unknown variant and ``FileNotFoundError`` for a missing artifact.
+    """
+    module_name, _, attribute = check_spec(check).detector.partition(":")
+    factory: DetectorFactory = getattr(importlib.import_module(module_name), attribute)
+    return factory(variant)
 
 
 def trac_toxicity() -> Detector:

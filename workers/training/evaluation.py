@@ -87,7 +87,7 @@ def evaluate_rows(
         text = row["text"] or ""
         lang = (row.get("lang") or "").strip() or detect_language(text)
         result = detector.run(CheckInput(text=text, lang_hint=lang))
-        rows.append((lang, label in POSITIVE_LABELS, decide(result), result.score))
+        rows.append((lang, label in POSITIVE_LABELS, decide(result), result.score or 0.0))
 
     def summarize(subset: list[tuple[str, bool, bool, float]]) -> dict:
         return metrics([r[1] for r in subset], [r[2] for r in subset], [r[3] for r in subset])

@@ -4,7 +4,7 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-28 13:00:00
 
-Workers claim never-delivered jobs newest first (service.usecases.claim_checks). Without this
+Workers claim never-delivered jobs newest first (service.usecases.checks.claim_checks). Without this
 index the claim scanned and sorted every unfinished job: 60 ms per claim with 10,000 pending
 comments, on every message, while a burst's backlog drains.
 """

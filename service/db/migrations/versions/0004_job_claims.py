@@ -4,7 +4,7 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-28 15:00:00
 
-A worker claims every never-delivered job of the backlog (service.usecases.claim_checks) and
+A worker claims every never-delivered job of the backlog (service.usecases.checks.claim_checks) and
 stamps it with its task id. The job's own message then leaves it to the claimer instead of
 running it a second time; a redelivery of the claimer's message takes its claims back (the
 crash bound holds: each take is a counted delivery); the relay releases a claim when it

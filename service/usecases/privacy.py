@@ -18,21 +18,26 @@ import secrets
 
 from cryptography.fernet import InvalidToken
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
 
-from service.db.models import AuditEvent, Comment
-from service.domain.privacy import PrivacyConfigError
-from service.usecases import Services, SiteRef, utcnow
-from service.webhooks import scrub_author
+from service.domain.privacy import (
+    PrivacyConfigError,
+)
+from service.usecases.services import NotFound, Services, SiteRef, UseCaseError, utcnow
+from service.usecases.webhooks import scrub_author
 
 log = logging.getLogger(__name__)
 
+
 ERASED_NAME = "[erased]"
+
+
 ERASURE_ACTOR = "erasure"
+
+
 ERASURE_REASON = "personal_data_erased"
 
 
-class InvalidEmail(ValueError):
+class InvalidEmail(UseCaseError, ValueError):
     """The address is not an email (the message never carries it)."""
 
 
@@ -51,12 +56,8 @@ def erase_author(svc: Services, site: SiteRef, email: str) -> int:
     """
     author_hash = svc.vault.author_key(normalize_email(email))
     now = utcnow()
-    with svc.unit_of_work() as s:
-        comments = s.scalars(
-            select(Comment)
-            .where(Comment.site_id == site.id, Comment.author_hash == author_hash)
-            .with_for_update()
-        ).all()
+    with svc.uow() as uow:
+        comments = uow.comments.of_author_for_update(site.id, author_hash)
         for comment in comments:
             comment.author_email_encrypted = None
             comment.author_hash = secrets.token_hex(32)  # unlinkable, and never a real HMAC
@@ -66,19 +67,17 @@ def erase_author(svc: Services, site: SiteRef, email: str) -> int:
             comment.ip_hash = None
             comment.user_agent = None
             comment.referrer = None
-            s.add(
-                AuditEvent(
-                    comment_id=comment.id,
-                    site_id=comment.site_id,
-                    actor=ERASURE_ACTOR,
-                    from_status=comment.status,
-                    to_status=comment.status,
-                    reasons=[ERASURE_REASON],
-                    created_at=now,
-                )
+            uow.audit.add(
+                comment.id,
+                comment.site_id,
+                ERASURE_ACTOR,
+                comment.status,
+                comment.status,
+                [ERASURE_REASON],
+                now,
             )
         # Webhook events not yet delivered carry the author's name and URL too.
-        scrub_author(s, [c.id for c in comments], ERASED_NAME)
+        scrub_author(uow, [c.id for c in comments], ERASED_NAME)
         count = len(comments)
     log.info("author erased", extra={"site_id": site.id, "comments": count})
     return count
@@ -94,14 +93,8 @@ def rotate_email_keys(svc: Services, batch_size: int = 500) -> int:
     rotated = 0
     after = ""
     while True:
-        with svc.unit_of_work() as s:
-            batch = s.scalars(
-                select(Comment)
-                .where(Comment.author_email_encrypted.is_not(None), Comment.id > after)
-                .order_by(Comment.id)
-                .limit(batch_size)
-                .with_for_update()
-            ).all()
+        with svc.uow() as uow:
+            batch = uow.comments.with_email_after(after, batch_size)
             for comment in batch:
                 try:
                     comment.author_email_encrypted = svc.vault.rotate(
@@ -117,3 +110,14 @@ def rotate_email_keys(svc: Services, batch_size: int = 500) -> int:
             after = batch[-1].id
     log.info("email keys rotated", extra={"comments": rotated})
     return rotated
+
+
+def erase_author_on_site(svc: Services, site_slug: str, email: str) -> int:
+    """:func:`erase_author` for the operator, who names the site by its slug (raises
+    :class:`NotFound` for an unknown site)."""
+    with svc.uow() as uow:
+        site = uow.sites.by_slug(site_slug)
+        if site is None:
+            raise NotFound("unknown site")
+        ref = SiteRef(site.id, site.slug, {})
+    return erase_author(svc, ref, email)

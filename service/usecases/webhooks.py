@@ -2,11 +2,11 @@
 
 Delivery is an outbox, in the manner of the checks:
 
-1. :func:`add_delivery` (called by ``usecases.transition``) writes a ``webhook_deliveries``
+1. ``add_delivery`` (service/usecases/transitions.py) writes a ``webhook_deliveries``
    row in the *same* transaction as the status change and its audit row; its id is the event
    id receivers de-duplicate on. The row holds the comment's public fields (allow-listed: no
    email, no IP) as they were at the event.
-2. After the commit the use case hands the id to the producer (:func:`send_after_commit`);
+2. After the commit the use case hands the id to the producer (``send_after_commit``);
    the task ``moderation.deliver_webhook`` carries that id only and calls :func:`deliver`.
 3. A failed attempt is not retried with a Celery countdown (24 hours of backoff would exceed
    the Redis visibility timeout); it sets ``retry_at`` with exponential backoff and the
@@ -31,46 +31,34 @@ import json
 import logging
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
-
-from service.db.models import Comment, Site, WebhookDelivery
-from service.domain.privacy import new_token
-from service.domain.sanitize import safe_html, safe_text, safe_url
-from service.domain.statuses import Status
+from service.db.models import (
+    WebhookDelivery,
+)
+from service.db.storage import UnitOfWork
+from service.domain.privacy import (
+    new_token,
+)
 from service.queue import WEBHOOK_TASK
-
-if TYPE_CHECKING:
-    from service.usecases import Services
+from service.usecases.services import NotFound, Services, utcnow
+from service.usecases.transitions import iso_utc
 
 log = logging.getLogger(__name__)
 
-EVENTS: dict[Status, str] = {
-    Status.PUBLISHED: "comment.published",
-    Status.HELD: "comment.held",
-    Status.REJECTED: "comment.rejected",
-    Status.SPAM: "comment.spam",
-}
+
 SIGNATURE_HEADER = "X-Commentmod-Signature"
-# When the web could not hand a new event to the broker, the relay dispatches it this long
-# after the change (the same role as relay_grace_seconds for the checks).
-FIRST_DISPATCH_GRACE = timedelta(seconds=10)
-_PENDING = "commentmod.webhook_deliveries"
+
+
 MAX_URL_CHARS = 2000
 
 
 class InvalidWebhookUrl(ValueError):
     pass
-
-
-# --- configuration ----------------------------------------------------------------------------
 
 
 def validate_webhook_url(url: str) -> str:
@@ -94,78 +82,15 @@ def validate_webhook_url(url: str) -> str:
 def configure_webhook(svc: Services, slug: str, url: str | None) -> str | None:
     """Set (or, with ``url=None``, remove) a site's webhook; returns the new signing secret
     (shown once, stored encrypted with the Vault)."""
-    from service.usecases import NotFound
-
     secret = new_token("whsec") if url else None
     checked = validate_webhook_url(url) if url else None
-    with svc.unit_of_work() as s:
-        site = s.scalar(select(Site).where(Site.slug == slug))
+    with svc.uow() as uow:
+        site = uow.sites.by_slug(slug)
         if site is None:
             raise NotFound("unknown site")
         site.webhook_url = checked
         site.webhook_secret_encrypted = svc.vault.encrypt(secret) if secret else None
     return secret
-
-
-# --- the outbox row (inside the status change's transaction) ---------------------------------
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def public_comment(comment: Comment, site_slug: str) -> dict[str, Any]:
-    """The comment as its site may see it. Allow-listed: never email, IP or user agent; text,
-    name and URL made HTML-safe exactly as on the public read paths (service.domain.sanitize),
-    since sites paste webhook payloads straight into pages."""
-    return {
-        "id": comment.id,
-        "site": site_slug,
-        "thread_id": comment.thread_id,
-        "parent_id": comment.parent_id,
-        "status": comment.status,
-        "reasons": list(comment.reasons or ()),
-        "author_name": safe_text(comment.author_name),
-        "author_url": safe_url(comment.author_url),
-        "text": safe_html(comment.text),
-        "created_at": _iso(comment.created_at),
-        "published_at": _iso(comment.published_at),
-    }
-
-
-def add_delivery(s: Session, comment: Comment, target: Status, now: datetime) -> str | None:
-    """Write the event's delivery row when the comment's site has a webhook. Call inside the
-    transaction of the status change, after it; the id is sent after the commit by
-    :func:`send_after_commit`."""
-    event = EVENTS.get(target)
-    site = s.get(Site, comment.site_id)
-    if event is None or site is None or not site.webhook_url:
-        return None
-    delivery_id = str(uuid.uuid4())
-    s.add(
-        WebhookDelivery(
-            id=delivery_id,
-            site_id=site.id,
-            comment_id=comment.id,
-            event=event,
-            payload=public_comment(comment, site.slug),
-            occurred_at=now,
-            created_at=now,
-            next_dispatch_at=now + FIRST_DISPATCH_GRACE,
-        )
-    )
-    s.info.setdefault(_PENDING, []).append(delivery_id)
-    return delivery_id
-
-
-def send_after_commit(svc: Services, s: Session) -> None:
-    """Hand the deliveries this (committed) session created to the broker, non-blocking;
-    whatever is lost on the way is dispatched by the relay."""
-    for delivery_id in s.info.pop(_PENDING, []):
-        svc.producer.enqueue(WEBHOOK_TASK, delivery_id)
-
-
-# --- delivery (called by the worker) ----------------------------------------------------------
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -178,7 +103,7 @@ def event_body(delivery: WebhookDelivery) -> bytes:
         "id": delivery.id,
         "event": delivery.event,
         "comment": delivery.payload,
-        "occurred_at": _iso(delivery.occurred_at),
+        "occurred_at": iso_utc(delivery.occurred_at),
     }
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -226,30 +151,16 @@ def backoff(svc: Services, attempt: int) -> timedelta:
 def deliver(svc: Services, delivery_id: str) -> str:
     """Attempt one delivery. Idempotent: a missing, delivered, given-up, not yet due or
     currently claimed delivery is a normal return ("skipped", "not_due", "busy")."""
-    from service.usecases import utcnow
-
     now = utcnow()
     lease = timedelta(seconds=svc.settings.webhook_timeout_seconds * 2 + 30)
-    with svc.unit_of_work() as s:
-        claimed = s.execute(
-            update(WebhookDelivery)
-            .where(
-                WebhookDelivery.id == delivery_id,
-                WebhookDelivery.delivered_at.is_(None),
-                WebhookDelivery.given_up_at.is_(None),
-                or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now),
-                or_(WebhookDelivery.retry_at.is_(None), WebhookDelivery.retry_at <= now),
-            )
-            .values(claimed_until=now + lease, attempt_count=WebhookDelivery.attempt_count + 1)
-            .execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            row = s.get(WebhookDelivery, delivery_id)
+    with svc.uow() as uow:
+        if not uow.deliveries.claim(delivery_id, now, now + lease):
+            row = uow.deliveries.get(delivery_id)
             if row is None or row.delivered_at or row.given_up_at:
                 return "skipped"
             return "not_due" if row.retry_at and row.retry_at > now else "busy"
-        delivery = s.get(WebhookDelivery, delivery_id)
-        site = s.get(Site, delivery.site_id) if delivery else None
+        delivery = uow.deliveries.get(delivery_id)
+        site = uow.sites.get(delivery.site_id) if delivery else None
         assert delivery is not None
         url = site.webhook_url if site else None
         secret_token = site.webhook_secret_encrypted if site else None
@@ -296,8 +207,6 @@ def _finish(
     give_up: bool = False,
     attempt_number: int = 1,
 ) -> None:
-    from service.usecases import utcnow
-
     now = utcnow()
     values: dict[str, Any] = {
         "claimed_until": None,
@@ -311,16 +220,8 @@ def _finish(
     else:
         retry_at = now + backoff(svc, attempt_number)
         values.update(retry_at=retry_at, next_dispatch_at=retry_at)
-    with svc.unit_of_work() as s:
-        s.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id == delivery_id)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-
-
-# --- the relay (called by the scheduler) -----------------------------------------------------
+    with svc.uow() as uow:
+        uow.deliveries.update(delivery_id, values)
 
 
 def relay_webhooks(svc: Services) -> int:
@@ -328,23 +229,11 @@ def relay_webhooks(svc: Services) -> int:
     retries whose backoff has passed). Idempotent; safe to run concurrently (SKIP LOCKED).
     A dispatched row is dispatched again after ``relay_stale_seconds`` if still undelivered.
     """
-    from service.usecases import utcnow
-
     settings = svc.settings
     now = utcnow()
     sent = 0
-    with svc.unit_of_work() as s:
-        due = s.scalars(
-            select(WebhookDelivery)
-            .where(
-                WebhookDelivery.delivered_at.is_(None),
-                WebhookDelivery.given_up_at.is_(None),
-                WebhookDelivery.next_dispatch_at <= now,
-            )
-            .order_by(WebhookDelivery.next_dispatch_at)
-            .limit(settings.relay_batch_size)
-            .with_for_update(skip_locked=True)
-        ).all()
+    with svc.uow() as uow:
+        due = uow.deliveries.due(now, settings.relay_batch_size)
         for delivery in due:
             if not svc.producer.send(WEBHOOK_TASK, delivery.id):
                 break  # the broker is down: the rest waits for the next run
@@ -355,17 +244,10 @@ def relay_webhooks(svc: Services) -> int:
     return sent
 
 
-# --- privacy hooks (for erasure and key rotation) --------------------------------------------
-
-
-def scrub_author(s: Session, comment_ids: Sequence[str], erased_name: str) -> int:
+def scrub_author(uow: UnitOfWork, comment_ids: Sequence[str], erased_name: str) -> int:
     """Erasure: blank the author fields in the stored event payloads of these comments
-    (call inside the erasure's transaction). Returns the number of rows changed."""
-    if not comment_ids:
-        return 0
-    rows = s.scalars(
-        select(WebhookDelivery).where(WebhookDelivery.comment_id.in_(list(comment_ids)))
-    ).all()
+    (call inside the erasure's unit of work). Returns the number of rows changed."""
+    rows = uow.deliveries.of_comments(comment_ids)
     for row in rows:
         row.payload = {**(row.payload or {}), "author_name": erased_name, "author_url": None}
     return len(rows)
@@ -374,10 +256,8 @@ def scrub_author(s: Session, comment_ids: Sequence[str], erased_name: str) -> in
 def rotate_webhook_secrets(svc: Services) -> int:
     """Re-encrypt every site's webhook secret under the primary email key (run with
     ``rotate_email_keys`` before removing an old key). Idempotent."""
-    with svc.unit_of_work() as s:
-        sites = s.scalars(
-            select(Site).where(Site.webhook_secret_encrypted.is_not(None)).with_for_update()
-        ).all()
+    with svc.uow() as uow:
+        sites = uow.sites.with_webhook_secrets()
         for site in sites:
             site.webhook_secret_encrypted = svc.vault.rotate(str(site.webhook_secret_encrypted))
         return len(sites)

@@ -1,0 +1,35 @@
+"""Moderators and the sites each may moderate."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.db.models import Moderator, ModeratorSite, Site
+
+
+class Moderators:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def add(self, name: str, token_hash: str, sites: Sequence[Site]) -> Moderator:
+        moderator = Moderator(name=name, token_hash=token_hash)
+        self.s.add(moderator)
+        self.s.flush()
+        self.s.add_all(ModeratorSite(moderator_id=moderator.id, site_id=site.id) for site in sites)
+        return moderator
+
+    def get(self, moderator_id: int) -> Moderator | None:
+        return self.s.get(Moderator, moderator_id)
+
+    def by_token_hash(self, token_hash: str) -> Moderator | None:
+        return self.s.scalar(select(Moderator).where(Moderator.token_hash == token_hash))
+
+    def site_ids(self, moderator_id: int) -> frozenset[int]:
+        return frozenset(
+            self.s.scalars(
+                select(ModeratorSite.site_id).where(ModeratorSite.moderator_id == moderator_id)
+            ).all()
+        )
