@@ -7,10 +7,7 @@ import argparse
 import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -197,7 +194,7 @@ def cmd_keys_generate(_: Settings, __: argparse.Namespace) -> int:
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
-    from workers.celery_app import make_celery
+    from workers.celery_app import make_celery, run_celery
 
     app = make_celery(settings)
     argv = [
@@ -210,17 +207,15 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     ]
     if args.hostname:
         argv.append(f"--hostname={args.hostname}")
-    app.worker_main(argv)
-    return 0
+    return run_celery(app, argv)
 
 
 def cmd_scheduler(settings: Settings, _: argparse.Namespace) -> int:
-    from workers.celery_app import make_celery
+    from workers.celery_app import make_celery, run_celery
 
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     app = make_celery(settings)
-    app.start(["beat", f"--loglevel={settings.log_level}"])
-    return 0
+    return run_celery(app, ["beat", f"--loglevel={settings.log_level}"])
 
 
 def cmd_keys_rotate(settings: Settings, _: argparse.Namespace) -> int:
@@ -332,7 +327,7 @@ def cmd_train(_: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    """Web (gunicorn) + worker + scheduler as one process group; stops all if one dies."""
+    """Web (gunicorn) + worker + scheduler, each restarted if it dies (service.supervisor)."""
     from service.db.migrate import upgrade
 
     host = args.host or settings.host
@@ -358,38 +353,15 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         "worker": [*exe, "worker"],
         "scheduler": [*exe, "scheduler"],
     }
-    children = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}  # noqa: S603
+    from service.logs import configure_logging
+    from service.supervisor import Supervisor
+
+    configure_logging(settings.log_level)
+    supervisor = Supervisor(commands, env=env)
+    supervisor.install_signal_handlers()
     print(f"commentmod: serving on http://{host}:{port} (web, worker, scheduler); Ctrl-C stops")
     print("commentmod: create a site with: .venv/bin/commentmod sites create demo")
-    stopping = False
-
-    def _stop(signum: int, _frame: Any) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
-    exit_code = 0
-    while not stopping:
-        for name, child in children.items():
-            if child.poll() is not None:
-                print(
-                    f"commentmod: {name} exited with {child.returncode}; stopping", file=sys.stderr
-                )
-                exit_code = 1
-                stopping = True
-                break
-        time.sleep(0.5)
-    for child in children.values():
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 20
-    for child in children.values():
-        try:
-            child.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            child.kill()
-    return exit_code
+    return supervisor.run()
 
 
 # --- parser ---------------------------------------------------------------------------------

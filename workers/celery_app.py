@@ -56,3 +56,20 @@ def make_celery(settings: Settings) -> Celery:
     worker_init.connect(lambda **_: detectors.preload(), weak=False)
     register_tasks(app, services, settings, detectors)
     return app
+
+
+def run_celery(app: Celery, argv: list[str]) -> int:
+    """Run a celery sub-command (``worker``, ``beat``) and return its exit status.
+
+    ``Celery.worker_main``/``Celery.start`` drop the status that ``celery worker`` computes,
+    so a worker stopped by an "Unrecoverable error" would exit 0 and look like a clean stop
+    to its supervisor. This runs the same click command and keeps the status.
+    """
+    from celery.bin.celery import celery as celery_command
+
+    celery_command.params[0].default = app
+    try:
+        status = celery_command.main(args=argv, standalone_mode=False)
+    finally:
+        celery_command.params[0].default = None
+    return status if isinstance(status, int) else 0
