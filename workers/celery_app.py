@@ -40,6 +40,16 @@ def make_celery(settings: Settings) -> Celery:
     configure_logging(settings.log_level)
     app = Celery("commentmod", set_as_current=True)
     app.conf.update(celery_config(settings))
+    app.conf.update(
+        # A broker outage of any length is waited out: the default gives up (and stops the
+        # worker) after 100 attempts.
+        broker_connection_retry=True,
+        broker_connection_max_retries=None,
+        # A check in flight when the connection drops is left to finish: its results land in
+        # the database, and a redelivered copy is a no-op there (idempotent by data).
+        # Cancelling it would only throw the work away.
+        worker_cancel_long_running_tasks_on_connection_loss=False,
+    )
     app.conf.beat_schedule = {
         "relay-outbox": {
             "task": RELAY_TASK,
