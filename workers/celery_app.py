@@ -11,6 +11,7 @@ from service.logs import configure_logging
 from service.queue import PURGE_TASK, RELAY_TASK, celery_config
 from service.settings import Settings
 from service.usecases import Services, build_services
+from workers.heartbeat import DIR_SETTING, WorkerHeartbeat
 
 
 class LazyServices:
@@ -60,6 +61,10 @@ def make_celery(settings: Settings) -> Celery:
         "purge-expired": {"task": PURGE_TASK, "schedule": 3600.0},
     }
     app.conf.beat_schedule_filename = str(settings.var_dir / "celerybeat-schedule")
+    # Heartbeat files for healthchecks (workers/heartbeat.py).
+    app.conf[DIR_SETTING] = str(settings.var_dir)
+    app.conf.beat_scheduler = "workers.heartbeat:HeartbeatScheduler"
+    app.steps["consumer"].add(WorkerHeartbeat)
     services = LazyServices(settings)
     worker_process_init.connect(lambda **_: services.reset(), weak=False)
     detectors = Detectors(settings)
