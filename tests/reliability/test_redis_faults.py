@@ -53,6 +53,11 @@ def test_redis_killed_hung_and_returned_empty(
         # The limiter counts in the same Redis: it must not make a hung Redis slow either.
         rate_limit_site_requests=10_000,
         rate_limit_ip_requests=10_000,
+        # The hung phase lasts past the limiter's 5 s skip window; checks in flight meanwhile
+        # must not reach the short default fault time limits (8 s) and be given up.
+        task_soft_time_limit_seconds=20,
+        task_time_limit_seconds=25,
+        broker_visibility_timeout_seconds=30,
         detector_plugins={
             "spam": "tests.reliability.plugins:slow_spam",
             "toxicity": "tests.reliability.plugins:clean_toxicity",
