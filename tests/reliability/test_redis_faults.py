@@ -24,7 +24,14 @@ from service.db.models import CheckJob
 from service.settings import Settings
 from service.usecases import build_services, create_site
 from tests.reliability import plugins
-from tests.reliability.conftest import body, fault_settings, live_server, pipeline_counts, record
+from tests.reliability.conftest import (
+    body,
+    fault_settings,
+    live_server,
+    pipeline_counts,
+    private_database_url,
+    record,
+)
 from tests.reliability.servers import RedisServer, Scheduler, Worker, wait_for
 from tests.support.backends import Backend
 
@@ -50,6 +57,8 @@ def test_redis_killed_hung_and_returned_empty(
         settings,
         tmp_path,
         broker_url=redis.url(),
+        # Its own database: the session's worker claims waiting jobs from the run's database.
+        database_url=private_database_url(backend, tmp_path),
         # The limiter counts in the same Redis: it must not make a hung Redis slow either.
         rate_limit_site_requests=10_000,
         rate_limit_ip_requests=10_000,

@@ -28,7 +28,13 @@ import requests
 from service.settings import Settings
 from service.usecases import build_services, create_site
 from tests.reliability import plugins
-from tests.reliability.conftest import body, fault_settings, pipeline_counts, record
+from tests.reliability.conftest import (
+    body,
+    fault_settings,
+    pipeline_counts,
+    private_database_url,
+    record,
+)
 from tests.reliability.servers import CommentmodProcess, RedisServer, free_port, wait_for
 from tests.support.backends import Backend
 
@@ -95,6 +101,8 @@ def test_serve_survives_redis_killed_with_checks_in_flight(
         settings,
         tmp_path,
         broker_url=redis.url(),
+        # Its own database: the session's worker claims waiting jobs from the run's database.
+        database_url=private_database_url(backend, tmp_path),
         detector_plugins=plugins.SLOW_SPAM,
         rate_limit_site_requests=10_000,
         rate_limit_ip_requests=10_000,
