@@ -44,6 +44,13 @@ def _backlog(services: Services, check: str, ages: list[float]) -> list[str]:
         comment_id = submit_comment(services, site, submission).id
         created = utcnow() - timedelta(seconds=age)
         with services.storage.engine.begin() as c:
+            if c.dialect.name == "postgresql":
+                # The session's worker may be running this comment's real checks: take the
+                # comment's lock before its jobs', in the worker's order (comment, then jobs),
+                # so the two transactions queue instead of deadlocking.
+                c.execute(
+                    text("SELECT 1 FROM comments WHERE id = :id FOR UPDATE"), {"id": comment_id}
+                )
             c.execute(text("DELETE FROM check_jobs WHERE comment_id = :id"), {"id": comment_id})
             c.execute(
                 text(
