@@ -24,6 +24,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from service.console import session
+from service.console.gateway import site_slugs
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -62,7 +63,8 @@ def _authenticate() -> BaseResponse | None:
 def _security_headers(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # same-origin, not no-referrer: with no-referrer Chromium sends "Origin: null" on POST.
+    response.headers["Referrer-Policy"] = "same-origin"
     if request.endpoint != "console.static":
         response.headers["Cache-Control"] = "no-store"
     return response
@@ -80,13 +82,14 @@ def _error_page(exc: HTTPException) -> Response:
     """Console errors are pages (the API keeps its JSON envelope)."""
     status = exc.code or 500
     title, message = _ERRORS.get(status, (exc.name, "The request could not be completed."))
+    me = session.current_moderator()
     page = render_template(
         "console/error.html",
         title=title,
         message=message,
-        me=session.current_moderator(),
+        me=me,
         csrf=g.get("csrf"),
-        sites=[],
+        sites=site_slugs(session.services(), me) if me else [],
     )
     return make_response(page, status)
 

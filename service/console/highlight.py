@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 
@@ -50,7 +51,7 @@ def segments(text: str, evidence: Iterable[Mapping[str, Any]]) -> list[Segment]:
     spans = _spans(text, evidence)
     cuts = sorted({0, len(text), *(s for s, _, _ in spans), *(e for _, e, _ in spans)})
     out: list[Segment] = []
-    for left, right in zip(cuts, cuts[1:], strict=False):
+    for left, right in pairwise(cuts):
         labels = tuple(dict.fromkeys(label for s, e, label in spans if s <= left and right <= e))
         if out and out[-1].labels == labels:
             out[-1] = Segment(out[-1].text + text[left:right], labels)

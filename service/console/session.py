@@ -15,8 +15,9 @@ import hmac
 import secrets
 from typing import Any
 
-from flask import Response, current_app, g, request
+from flask import current_app, g, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.wrappers import Response
 
 from service.console.gateway import ModeratorRef, Services, moderator_for_session
 

@@ -119,6 +119,10 @@ def _view_item(detail: ModerationDetail) -> dict[str, Any]:
     }
 
 
+def _queue_url(args: dict[str, str]) -> str:
+    return flask_url_for("console.queue", **args)  # type: ignore[arg-type]
+
+
 @bp.get("/")
 def queue() -> BaseResponse:
     ctx = page_context()
@@ -136,11 +140,7 @@ def queue() -> BaseResponse:
             items.append(_view_item(get_for_moderation(svc, ctx["me"], item.id)))
         except NotFound:  # erased or moved between the two reads: leave it out
             continue
-    more_url = (
-        flask_url_for("console.queue", **query.args, cursor=page.next_cursor)
-        if page.next_cursor
-        else None
-    )
+    more_url = _queue_url({**query.args, "cursor": page.next_cursor}) if page.next_cursor else None
     template = "console/_items.html" if request.args.get("fragment") else "console/queue.html"
     return make_response(
         render_template(
@@ -149,7 +149,7 @@ def queue() -> BaseResponse:
             query=query,
             items=items,
             more_url=more_url,
-            here=flask_url_for("console.queue", **query.args),
+            here=_queue_url(query.args),
             reasons=forms.REASON_SUGGESTIONS,
             statuses=["held", "published", "rejected", "spam", "pending"],
         )

@@ -46,7 +46,8 @@
     var data = new FormData(form);
     data.set("action", action);
     item.classList.add("deciding");
-    fetch(form.action, {
+    // getAttribute: the form has controls named "action", which shadow form.action.
+    fetch(form.getAttribute("action"), {
       method: "POST",
       body: data,
       credentials: "same-origin",
