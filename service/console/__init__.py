@@ -94,6 +94,12 @@ def _error_page(exc: HTTPException) -> Response:
     return make_response(page, status)
 
 
+@bp.route("/<path:_anything>", methods=["GET", "POST"])
+def _unknown(_anything: str) -> BaseResponse:
+    """Any other /console/ path is the console's 404 page (with its headers), not JSON."""
+    abort(404)
+
+
 def _home() -> BaseResponse:
     return redirect(url_for("console.queue"))
 
