@@ -58,7 +58,13 @@ def start_chromium(profile: Path, width: int = 1280, height: int = 900) -> WebDr
     options.add_argument("--lang=en-US")
     # The page's console messages (CSP violations, script errors) go into failure messages.
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(options=options, service=Service(executable_path=driver))
+    browser = webdriver.Chrome(options=options, service=Service(executable_path=driver))
+    if width < 500:  # a headless window is at least 500 px wide: emulate a phone's viewport
+        browser.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": True},
+        )
+    return browser
 
 
 def wait(driver: WebDriver) -> WebDriverWait[WebDriver]:
