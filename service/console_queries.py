@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 
 from service.db.models import (
     AuditEvent,
@@ -147,25 +147,19 @@ def _overturns(s: Any, site_ids: set[int]) -> list[OverturnStat]:
     lang = func.coalesce(Comment.lang, "und")
     rows = s.execute(
         select(
-            CheckResultRow.check,
-            lang,
-            CheckResultRow.verdict != "clean",
-            ModerationLabel.action,
-            func.count(),
+            CheckResultRow.check, lang, CheckResultRow.verdict, ModerationLabel.action, func.count()
         )
         .join(Comment, Comment.id == ModerationLabel.comment_id)
-        .join(CheckResultRow, and_(CheckResultRow.comment_id == Comment.id))
+        .join(CheckResultRow, CheckResultRow.comment_id == Comment.id)
         .where(ModerationLabel.site_id.in_(site_ids))
-        .group_by(
-            CheckResultRow.check, lang, CheckResultRow.verdict != "clean", ModerationLabel.action
-        )
+        .group_by(CheckResultRow.check, lang, CheckResultRow.verdict, ModerationLabel.action)
     ).tuples()
     table: dict[tuple[str, str], dict[str, int]] = {}
-    for check, language, is_flagged, action, count in rows:
+    for check, language, verdict, action, count in rows:
         cell = table.setdefault(
             (check, language), {"flagged": 0, "approved_flagged": 0, "clean": 0, "missed": 0}
         )
-        if is_flagged:
+        if verdict != "clean":
             cell["flagged"] += count
             cell["approved_flagged"] += count if action == "approve" else 0
         else:

@@ -14,6 +14,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from service.console.forms import PAGE_SIZE
+from service.console_queries import dashboard
+from service.moderation import authenticate_moderator
 from service.usecases import Services, create_moderator
 from tests.conftest import auth, comment_body, wait_for_final
 from tests.console.browser import press, sign_in, start_chromium, text_in, visible
@@ -103,6 +105,14 @@ def test_screenshots_of_the_main_pages(
     out = Path(os.environ.get(SCREENSHOTS_ENV) or tmp_path)
     out.mkdir(parents=True, exist_ok=True)
     desk, approved = _demo_desk(services, console_server)
+    moderator = authenticate_moderator(services, desk.token)
+    assert moderator is not None
+    board = dashboard(services, moderator)
+    assert [(q.held, q.oldest_at is not None) for q in board.queue] == [(2, True)]
+    assert sum(n for _, n in board.decisions_per_day) == 2
+    spam_hi = next(o for o in board.overturns if (o.check, o.lang) == ("spam", "hi"))
+    # The Hindi comment with two links: spam suspected, approved by the moderator.
+    assert (spam_hi.decided, spam_hi.flagged, spam_hi.approved_flagged) == (1, 1, 1)
     shots: list[Path] = []
     laptop = start_chromium(tmp_path / "laptop", width=1100, height=800)
     try:
