@@ -13,11 +13,17 @@ from typing import Any
 
 import regex
 
-from service.console.gateway import AUTHOR_KEY, REASON_CODE, QueueFilter, Status
+from service.console.gateway import (
+    AUTHOR_KEY,
+    CHECKS,
+    REASON_CODE,
+    QueueFilter,
+    QueueOrder,
+    Status,
+)
 
 PAGE_SIZE = 20
 ACTIONS = ("approve", "reject", "spam")
-CHECKS = ("spam", "toxicity")
 NOTE_MAX = 2000
 LANG = regex.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")
 # Suggestions offered in the reason box (any snake_case code is accepted).
@@ -31,7 +37,7 @@ REASON_SUGGESTIONS = (
     "misinformation",
     "false_positive",
 )
-FILTER_KEYS = ("site", "status", "lang", "check", "reason", "author")
+FILTER_KEYS = ("site", "status", "lang", "check", "reason", "author", "order")
 
 
 @dataclass(frozen=True)
@@ -49,9 +55,10 @@ def parse_queue_query(args: Mapping[str, str], sites: list[str]) -> QueueQuery:
         "site": (lambda v: v in sites, "Unknown site."),
         "status": (lambda v: v in {s.value for s in Status}, "Unknown status."),
         "lang": (lambda v: bool(LANG.match(v)), "The language must be a tag such as hi or en."),
-        "check": (lambda v: v in CHECKS, "The check must be spam or toxicity."),
+        "check": (lambda v: v in CHECKS, "The check must be one of " + ", ".join(CHECKS) + "."),
         "reason": (lambda v: bool(REASON_CODE.match(v)), "A reason is a snake_case code."),
         "author": (lambda v: bool(AUTHOR_KEY.match(v)), "Not an author key."),
+        "order": (lambda v: v in {o.value for o in QueueOrder}, "The order must be a choice."),
     }
     for key, (is_valid, message) in checks.items():
         value = (args.get(key) or "").strip()
@@ -68,6 +75,7 @@ def parse_queue_query(args: Mapping[str, str], sites: list[str]) -> QueueQuery:
         check=kept.get("check"),
         reason=kept.get("reason"),
         author_key=kept.get("author"),
+        order=QueueOrder(kept.get("order", QueueOrder.OLDEST.value)),
     )
     return QueueQuery(filters, kept, errors)
 

@@ -7,10 +7,11 @@ every segment.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any
+
+from service.domain.checks import Evidence
 
 
 @dataclass(frozen=True)
@@ -35,19 +36,18 @@ class Segment:
         return "spam"
 
 
-def _spans(text: str, evidence: Iterable[Mapping[str, Any]]) -> list[tuple[int, int, str]]:
-    spans = []
-    for e in evidence:
-        start, end = e.get("start"), e.get("end")
-        if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text):
-            spans.append((start, end, str(e.get("label") or "evidence")))
-    return sorted(spans)
+def _spans(text: str, evidence: Iterable[Evidence]) -> list[tuple[int, int, str]]:
+    return sorted(
+        (e.start, e.end, e.label or "evidence")
+        for e in evidence
+        if 0 <= e.start < e.end <= len(text)
+    )
 
 
-def segments(text: str, evidence: Iterable[Mapping[str, Any]]) -> list[Segment]:
+def segments(text: str, evidence: Iterable[Evidence]) -> list[Segment]:
     """Split ``text`` at every span boundary; each piece carries the labels covering it.
-    Overlapping spans from different checks are merged piecewise; spans without offsets
-    (a model's evidence) or out of range are ignored."""
+    Overlapping spans from different checks are merged piecewise; empty, backwards or
+    out-of-range spans are ignored."""
     spans = _spans(text, evidence)
     cuts = sorted({0, len(text), *(s for s, _, _ in spans), *(e for _, e, _ in spans)})
     out: list[Segment] = []

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from service.console import bp, forms, session
 from service.console.gateway import (
+    CHECKS,
     MAX_BULK,
     InvalidCursor,
     InvalidDecision,
@@ -37,6 +38,7 @@ MESSAGES = {
     "not_found": "No such comment on your sites.",
 }
 DONE = {"published": "Approved", "rejected": "Rejected", "spam": "Marked spam"}
+ORDERS = (("oldest", "oldest first"), ("newest", "newest first"))
 
 
 def moderator() -> ModeratorRef:
@@ -110,7 +112,7 @@ def signout() -> BaseResponse:
 
 def _view_item(detail: ModerationDetail) -> dict[str, Any]:
     item = detail.item
-    evidence = [e for check in item.checks for e in check.evidence]
+    evidence = [e for result in item.checks for e in result.evidence]
     return {
         "item": item,
         "segments": segments(item.text, evidence),
@@ -152,6 +154,8 @@ def queue() -> BaseResponse:
             here=_queue_url(query.args),
             reasons=forms.REASON_SUGGESTIONS,
             statuses=["held", "published", "rejected", "spam", "pending"],
+            checks=list(CHECKS),
+            orders=ORDERS,
         )
     )
 

@@ -20,7 +20,8 @@ import requests
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from service.settings import Settings
-from service.usecases import Services, create_moderator, create_site
+from service.usecases.services import Services
+from service.usecases.sites import create_moderator, create_site
 from tests.conftest import auth, comment_body, wait_for_final, wait_until
 from tests.console.browser import browser_binaries, start_chromium
 from tests.support.processes import WorkerProcess, settings_env

@@ -12,8 +12,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ec
 
-from service.moderation import revoke_moderator
-from service.usecases import Services, create_moderator
+from service.usecases.services import Services
+from service.usecases.sites import create_moderator, revoke_moderator
 from tests.conftest import auth
 from tests.console.browser import press, sign_in, text_in, visible, wait
 from tests.console.conftest import HINDI_ABUSE, ConsoleServer, Desk, held, new_desk

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from service.api import create_app
 from service.console import CSP
 from service.console.session import SESSION_COOKIE
-from service.usecases import Services
+from service.usecases.services import Services
 from tests.conftest import wait_until
 from tests.console.conftest import Desk
 

@@ -14,9 +14,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from service.console.forms import PAGE_SIZE
-from service.console_queries import dashboard
-from service.moderation import authenticate_moderator
-from service.usecases import Services, create_moderator
+from service.usecases.console import dashboard
+from service.usecases.services import Services
+from service.usecases.sites import authenticate_moderator, create_moderator
 from tests.conftest import auth, comment_body, wait_for_final
 from tests.console.browser import press, sign_in, start_chromium, text_in, visible
 from tests.console.conftest import HINDI_ABUSE, TWO_LINKS, ConsoleServer, Desk, held
@@ -162,7 +162,7 @@ def _demo_desk(services: Services, server: ConsoleServer) -> tuple[Desk, str]:
     """A newsroom desk with a Hindi abuse hold, a phone-number hold, a Hinglish insult,
     a policy version and two decisions (so the dashboard has numbers); returns the desk and
     the approved comment's id."""
-    from service.usecases import create_site
+    from service.usecases.sites import create_site
 
     site, key = create_site(services, f"dainik-{uuid.uuid4().hex[:4]}", "Dainik Samachar")
     moderator_id, token = create_moderator(services, "Meera", [site.slug])

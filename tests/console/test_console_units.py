@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from service.console.forms import parse_decision, parse_policy_form, policy_form_values
 from service.console.highlight import segments
+from service.domain.checks import Evidence
 
 
 def test_a_devanagari_span_is_cut_exactly_where_the_check_cut_it() -> None:
     text = "सुन बे हरामी, तेरी बकवास बंद कर"
     start = text.index("हरामी")
-    parts = segments(text, [{"start": start, "end": start + len("हरामी"), "label": "insult:2"}])
+    parts = segments(text, [Evidence(start, start + len("हरामी"), "insult:2")])
     assert [(p.text, p.labels) for p in parts] == [
         ("सुन बे ", ()),
         ("हरामी", ("insult:2",)),
@@ -24,17 +25,18 @@ def test_overlapping_spans_merge_and_bad_spans_are_ignored() -> None:
     parts = segments(
         text,
         [
-            {"start": link, "end": len(text), "label": "link"},
-            {"start": link, "end": len(text), "label": "shortener"},
-            {"start": 5, "end": 15, "label": "phone_number"},
-            {"start": None, "end": None, "label": "spam_model"},
-            {"start": 30, "end": 999, "label": "out_of_range"},
-            {"start": 4, "end": 2, "label": "backwards"},
+            Evidence(link, len(text), "link"),
+            Evidence(link, len(text), "shortener"),
+            Evidence(5, 15, "phone_number"),
+            Evidence(7, 7, "empty"),
+            Evidence(30, 999, "out_of_range"),
+            Evidence(4, 2, "backwards"),
+            Evidence(-1, 3, "negative"),
         ],
     )
     marked = [(p.text, p.kind) for p in parts if p.is_marked]
     assert marked == [("9876543210", "contact"), ("https://bit.ly/x", "link")]
-    assert segments("", []) == segments("", [{"start": 0, "end": 1, "label": "x"}])
+    assert segments("", []) == segments("", [Evidence(0, 1, "x")])
 
 
 def test_decision_forms_refuse_what_the_api_refuses() -> None:
