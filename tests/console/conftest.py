@@ -123,7 +123,9 @@ def desk(services: Services) -> Desk:
 
 
 TWO_LINKS = "Background: https://example.org/a and https://example.net/b ({})"
-HINDI_ABUSE = "सुन बे हरामी, तेरी बकवास बंद कर"
+# Toxicity "suspect" (held, one insult:2 span on हरामी) under the issue-13 model; the old
+# sample ("सुन बे हरामी, तेरी बकवास बंद कर") is now "blatant" and rejected outright.
+HINDI_ABUSE = "सुन भाई, तू हरामी है, तेरी बात कोई नहीं सुनेगा"
 
 
 def submit_decided(server: ConsoleServer, desk: Desk, **fields: Any) -> dict[str, Any]:

@@ -171,7 +171,7 @@ def _demo_desk(services: Services, server: ConsoleServer) -> tuple[Desk, str]:
         "बहुत अच्छा लेख, धन्यवाद। पूरी रिपोर्ट यहाँ: https://example.org/a और https://example.net/b",
         "Mere vaarta ke liye contact: 9876543210",
         HINDI_ABUSE,
-        "tu chutiya hai, ye article bakwas hai",
+        "tu bewakoof hai, ye article bakwas hai",
     ]
     decided = [held(server, desk, text=text) for text in texts[:2]]
     for text in texts[2:]:
