@@ -7,7 +7,7 @@ DATA   ?= ../shared/data
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test lint typecheck fmt check models evaluate bench bench-isso clean
-.PHONY: test-wordpress wordpress-zip wordpress-screenshots
+.PHONY: test-wordpress wordpress-zip wordpress-screenshots console-screenshots
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS=":.*## "} {printf "  %-10s %s\n", $$1, $$2}'
@@ -74,6 +74,9 @@ bench: $(STAMP) bench-isso ## run the benchmarks (needs wrk and a local PostgreS
 	$(BIN)/python bench/bench_detectors.py
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/embedded.py
+
+console-screenshots: $(STAMP) ## redraw docs/console/*.png in headless Chromium (needs chromium, chromium-driver)
+	COMMENTMOD_CONSOLE_SCREENSHOTS=docs/console $(BIN)/pytest tests/console/test_console_pages.py -k screenshots -q
 
 clean: ## remove the virtualenv and local state
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -95,6 +95,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     var_dir: Path = Path("var")
 
+    # --- moderators' console (service/console, docs/console.md) --------------------------
+    console_session_minutes: float = Field(default=480.0, gt=0)
+    console_cookie_secure: bool = False
+
     @model_validator(mode="after")
     def _redelivery_after_everything(self) -> Settings:
         # acks_late on Redis: a message is redelivered once it stayed unacknowledged this

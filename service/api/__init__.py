@@ -11,6 +11,7 @@ from flask import Flask, Response, g, request
 from service.api import comments, moderation, ops, privacy, public
 from service.api.errors import ApiError, register_error_handlers
 from service.api.page_cache import PageCache
+from service.console import init_app as init_console
 from service.logs import configure_logging, request_id_var
 from service.metrics import Metrics
 from service.ratelimit import RateLimiter
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     register_error_handlers(app)
     for blueprint in (comments.bp, public.bp, moderation.bp, privacy.bp, ops.bp):
         app.register_blueprint(blueprint)
+    init_console(app)  # the moderators' pages under /console/ (docs/console.md)
 
     @app.before_request
     def _start() -> None:

@@ -44,6 +44,7 @@ class QueueQuery:
     since: datetime | None = None
     until: datetime | None = None
     after: tuple[datetime, str] | None = None
+    newest_first: bool = False
 
 
 class Comments:
@@ -195,7 +196,8 @@ class Comments:
         return found is not None
 
     def queue(self, q: QueueQuery, limit: int) -> Sequence[Comment]:
-        """The moderators' queue: comments matching ``q``, oldest first (created_at, id)."""
+        """The moderators' queue: comments matching ``q``, by (created_at, id), oldest first
+        or (``newest_first``) newest first, after the keyset ``q.after`` in that order."""
         query = select(Comment).where(Comment.site_id.in_(q.site_ids), Comment.status == q.status)
         if q.lang:
             query = query.where(Comment.lang == q.lang)
@@ -218,14 +220,26 @@ class Comments:
             query = query.where(Comment.created_at >= q.since)
         if q.until:
             query = query.where(Comment.created_at < q.until)
-        if q.after is not None:
+        if q.after is not None and q.newest_first:
+            query = query.where(
+                or_(
+                    Comment.created_at < q.after[0],
+                    and_(Comment.created_at == q.after[0], Comment.id < q.after[1]),
+                )
+            )
+        elif q.after is not None:
             query = query.where(
                 or_(
                     Comment.created_at > q.after[0],
                     and_(Comment.created_at == q.after[0], Comment.id > q.after[1]),
                 )
             )
-        return self.s.scalars(query.order_by(Comment.created_at, Comment.id).limit(limit)).all()
+        order = (
+            (Comment.created_at.desc(), Comment.id.desc())
+            if q.newest_first
+            else (Comment.created_at, Comment.id)
+        )
+        return self.s.scalars(query.order_by(*order).limit(limit)).all()
 
     def author_counts(self, comment: Comment) -> dict[str, int]:
         """The author's comments on the comment's site, counted by status."""

@@ -24,6 +24,12 @@ class Moderators:
     def get(self, moderator_id: int) -> Moderator | None:
         return self.s.get(Moderator, moderator_id)
 
+    def active(self, moderator_id: int) -> Moderator | None:
+        """The moderator, unless unknown or revoked (a console session re-checks it)."""
+        return self.s.scalar(
+            select(Moderator).where(Moderator.id == moderator_id, Moderator.revoked_at.is_(None))
+        )
+
     def by_token_hash(self, token_hash: str) -> Moderator | None:
         return self.s.scalar(select(Moderator).where(Moderator.token_hash == token_hash))
 

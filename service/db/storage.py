@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.db.audit import AuditLog
 from service.db.comments import Comments
+from service.db.dashboard import DashboardQueries
 from service.db.deliveries import Deliveries
 from service.db.engine import is_postgresql, make_engine, make_session_factory
 from service.db.idempotency import IdempotencyRecords
@@ -47,6 +48,7 @@ class UnitOfWork:
         self.labels = Labels(session)
         self.idempotency = IdempotencyRecords(session)
         self.metrics = MetricsQueries(session)
+        self.dashboard = DashboardQueries(session)
 
     def new_deliveries(self) -> list[str]:
         """The webhook deliveries this unit of work created (taken once, after the commit)."""

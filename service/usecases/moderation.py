@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 import regex
@@ -52,6 +53,7 @@ class ModerationItem:
     id: str
     site: str
     thread_id: str
+    thread_url: str | None  # the page the site said the thread is on (http(s)), if it did
     status: str
     text: str
     author_name: str
@@ -99,6 +101,7 @@ def _items(svc: Services, uow: UnitOfWork, comments: Sequence[Comment]) -> list[
             id=c.id,
             site=slugs.get(c.site_id, ""),
             thread_id=c.thread_id,
+            thread_url=c.thread_url,
             status=c.status,
             text=c.text,
             author_name=c.author_name,
@@ -137,6 +140,13 @@ def _audit_views(uow: UnitOfWork, rows: Sequence[AuditEvent]) -> list[AuditView]
     ]
 
 
+class QueueOrder(StrEnum):
+    """The queue's order, by (created_at, id): oldest first (the default) or newest first."""
+
+    OLDEST = "oldest"
+    NEWEST = "newest"
+
+
 @dataclass(frozen=True)
 class QueueFilter:
     site: str | None = None
@@ -147,6 +157,7 @@ class QueueFilter:
     author_key: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    order: QueueOrder = QueueOrder.OLDEST
 
 
 @dataclass(frozen=True)
@@ -158,8 +169,9 @@ class QueuePage:
 def list_queue(
     svc: Services, moderator: ModeratorRef, f: QueueFilter, limit: int, cursor: str | None
 ) -> QueuePage:
-    """Comments of the moderator's sites matching ``f``, oldest first (created_at, id),
-    keyset-paginated."""
+    """Comments of the moderator's sites matching ``f``, in ``f.order`` by (created_at, id)
+    (oldest first unless asked otherwise), keyset-paginated: a cursor continues the order it
+    was issued in."""
     after = decode_cursor(cursor) if cursor else None
     with svc.uow() as uow:
         site_ids = {scoped_site(uow, moderator, f.site).id} if f.site else set(moderator.site_ids)
@@ -173,6 +185,7 @@ def list_queue(
             since=f.since,
             until=f.until,
             after=after,
+            newest_first=f.order is QueueOrder.NEWEST,
         )
         rows = uow.comments.queue(query, limit + 1)
         items = _items(svc, uow, rows[:limit])
