@@ -52,7 +52,9 @@ def cmd_authors_erase(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def add_commands(sub: Any) -> None:
-    keys = sub.add_parser("keys", help="secrets").add_subparsers(dest="keys_command", required=True)
+    keys = sub.add_parser("keys", help="generate or rotate the secrets").add_subparsers(
+        dest="keys_command", required=True, metavar="ACTION"
+    )
     keys.add_parser(
         "generate", help="print new COMMENTMOD_EMAIL_KEYS / COMMENTMOD_HASH_KEY"
     ).set_defaults(func=cmd_keys_generate)
@@ -61,9 +63,9 @@ def add_commands(sub: Any) -> None:
     ).set_defaults(func=cmd_keys_rotate)
 
     authors = sub.add_parser("authors", help="authors' personal data").add_subparsers(
-        dest="authors_command", required=True
+        dest="authors_command", required=True, metavar="ACTION"
     )
     erase = authors.add_parser("erase", help="erase an author's personal data on a site")
-    erase.add_argument("--site", required=True)
-    erase.add_argument("email")
+    erase.add_argument("--site", required=True, help="the site's slug")
+    erase.add_argument("email", help="the author's email address (never printed)")
     erase.set_defaults(func=cmd_authors_erase)
