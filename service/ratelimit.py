@@ -49,6 +49,10 @@ class _MemoryWindows:
             self._counts[(key, window_id)] = count
             return count
 
+    def forget(self, prefix: str) -> None:
+        with self._lock:
+            self._counts = {k: v for k, v in self._counts.items() if not k[0].startswith(prefix)}
+
 
 class RateLimiter:
     """``hit(scope, key, limit)`` counts one request and says whether it is allowed."""
@@ -88,6 +92,27 @@ class RateLimiter:
         if count is None:
             count = self._memory.incr(name, window_id)
         return Verdict(count <= limit, retry_after)
+
+    def forget(self, scope: str, key: str) -> bool:
+        """Drop every counter of ``key`` (erasure: an IP hash must not outlive its author).
+        False when Redis could not be reached (its counters expire within one window)."""
+        import redis
+
+        prefix = f"{KEY_PREFIX}:{scope}:{key}:"
+        self._memory.forget(prefix)
+        if self._redis_url is None:
+            return True
+        try:
+            client = self._redis()
+            names = list(client.scan_iter(match=prefix + "*", count=1000))
+            if names:
+                client.delete(*names)
+        except (redis.RedisError, OSError) as exc:
+            log.warning(
+                "rate limiter: could not drop counters", extra={"error": type(exc).__name__}
+            )
+            return False
+        return True
 
     def _redis_incr(self, name: str) -> int | None:
         import redis

@@ -7,6 +7,7 @@ from typing import Any
 
 from service.cli.common import fail, print_json
 from service.domain.privacy import PrivacyConfigError, generate_email_key, generate_hash_key
+from service.ratelimit import RateLimiter
 from service.settings import Settings
 from service.usecases.privacy import InvalidEmail, erase_author_on_site, rotate_email_keys
 from service.usecases.services import NotFound, build_services
@@ -40,14 +41,20 @@ def cmd_authors_erase(settings: Settings, args: argparse.Namespace) -> int:
 
     svc = build_services(settings)
     try:
-        erased = erase_author_on_site(svc, args.site, args.email)
+        erasure = erase_author_on_site(svc, args.site, args.email)
+        limiter = RateLimiter.from_settings(settings)
+        try:
+            for key in erasure.ip_limit_keys:
+                limiter.forget("ip", key)
+        finally:
+            limiter.close()
     except NotFound:
         return fail(f"unknown site: {args.site}")
     except InvalidEmail:
         return fail("not a valid email address")
     finally:
         svc.close()
-    print_json({"site": args.site, "erased": erased})
+    print_json({"site": args.site, "erased": erasure.count})
     return 0
 
 
