@@ -10,6 +10,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+from pydantic import ValidationError
+
 from service.cli import config, detectors, privacy, runtime, serve, sites
 from service.cli.common import fail
 from service.db.errors import StorageUnavailable
@@ -62,8 +64,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = _settings(args)
     except PrivacyConfigError as exc:
         return fail(str(exc))
+    except ValidationError as exc:  # one line, without the input values
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        return fail(f"invalid settings: {problems}")
     except Exception as exc:  # noqa: BLE001 - a readable message instead of a traceback
-        return fail(f"invalid settings: {exc}")
+        return fail(f"invalid settings: {' '.join(str(exc).split())}")
     try:
         return int(args.func(settings, args) or 0)
     except PrivacyConfigError as exc:

@@ -209,3 +209,10 @@ def test_help_describes_the_tool_and_every_option() -> None:
 
     walk(build_parser(), "commentmod")
     assert missing == []
+
+
+def test_invalid_setting_is_one_line_without_its_value(settings: Settings, tmp_path: Path) -> None:
+    env = dict(settings_env(settings), COMMENTMOD_PORT="secret-looking-value")
+    done = commentmod(env, tmp_path, "sites", "list")
+    _one_clear_line(done, "invalid settings: port")
+    assert "secret-looking-value" not in done.stderr
