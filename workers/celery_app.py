@@ -11,6 +11,7 @@ from service.logs import configure_logging
 from service.queue import PURGE_TASK, RELAY_TASK, celery_config
 from service.settings import Settings
 from service.usecases.services import Services, build_services
+from workers.heartbeat import DIR_SETTING, WorkerHeartbeat
 from workers.tasks import Detectors, register_tasks
 
 
@@ -39,6 +40,16 @@ def make_celery(settings: Settings) -> Celery:
     configure_logging(settings.log_level)
     app = Celery("commentmod", set_as_current=True)
     app.conf.update(celery_config(settings))
+    app.conf.update(
+        # A broker outage of any length is waited out: the default gives up (and stops the
+        # worker) after 100 attempts.
+        broker_connection_retry=True,
+        broker_connection_max_retries=None,
+        # A check in flight when the connection drops is left to finish: its results land in
+        # the database, and a redelivered copy is a no-op there (idempotent by data).
+        # Cancelling it would only throw the work away.
+        worker_cancel_long_running_tasks_on_connection_loss=False,
+    )
     app.conf.beat_schedule = {
         "relay-outbox": {
             "task": RELAY_TASK,
@@ -49,9 +60,30 @@ def make_celery(settings: Settings) -> Celery:
         "purge-expired": {"task": PURGE_TASK, "schedule": 3600.0},
     }
     app.conf.beat_schedule_filename = str(settings.var_dir / "celerybeat-schedule")
+    # Heartbeat files for healthchecks (workers/heartbeat.py).
+    app.conf[DIR_SETTING] = str(settings.var_dir)
+    app.conf.beat_scheduler = "workers.heartbeat:HeartbeatScheduler"
+    app.steps["consumer"].add(WorkerHeartbeat)
     services = LazyServices(settings)
     worker_process_init.connect(lambda **_: services.reset(), weak=False)
     detectors = Detectors(settings)
     worker_init.connect(lambda **_: detectors.preload(), weak=False)
     register_tasks(app, services, settings, detectors)
     return app
+
+
+def run_celery(app: Celery, argv: list[str]) -> int:
+    """Run a celery sub-command (``worker``, ``beat``) and return its exit status.
+
+    ``Celery.worker_main``/``Celery.start`` drop the status that ``celery worker`` computes,
+    so a worker stopped by an "Unrecoverable error" would exit 0 and look like a clean stop
+    to its supervisor. This runs the same click command and keeps the status.
+    """
+    from celery.bin.celery import celery as celery_command
+
+    celery_command.params[0].default = app
+    try:
+        status = celery_command.main(args=argv, standalone_mode=False)
+    finally:
+        celery_command.params[0].default = None
+    return status if isinstance(status, int) else 0

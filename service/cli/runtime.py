@@ -25,7 +25,7 @@ def cmd_db_upgrade(settings: Settings, _: argparse.Namespace) -> int:
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
-    from workers.celery_app import make_celery
+    from workers.celery_app import make_celery, run_celery
 
     app = make_celery(settings)
     argv = [
@@ -38,17 +38,15 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     ]
     if args.hostname:
         argv.append(f"--hostname={args.hostname}")
-    app.worker_main(argv)
-    return 0
+    return run_celery(app, argv)
 
 
 def cmd_scheduler(settings: Settings, _: argparse.Namespace) -> int:
-    from workers.celery_app import make_celery
+    from workers.celery_app import make_celery, run_celery
 
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     app = make_celery(settings)
-    app.start(["beat", f"--loglevel={settings.log_level}"])
-    return 0
+    return run_celery(app, ["beat", f"--loglevel={settings.log_level}"])
 
 
 def cmd_relay(settings: Settings, _: argparse.Namespace) -> int:

@@ -1,22 +1,21 @@
-"""``commentmod serve``: web + worker + scheduler as one process group."""
+"""``commentmod serve``: web + worker + scheduler, each restarted if it dies."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import shutil
-import signal
-import subprocess
 import sys
-import time
 from typing import Any
 
 from service.db.migrate import upgrade
+from service.logs import configure_logging
 from service.settings import Settings
+from service.supervisor import Supervisor
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    """Web (gunicorn) + worker + scheduler as one process group; stops all if one dies."""
+    """Web (gunicorn) + worker + scheduler, each restarted if it dies (service.supervisor)."""
     host = args.host or settings.host
     port = args.port or settings.port
     settings.var_dir.mkdir(parents=True, exist_ok=True)
@@ -40,38 +39,12 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         "worker": [*exe, "worker"],
         "scheduler": [*exe, "scheduler"],
     }
-    children = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}  # noqa: S603
+    configure_logging(settings.log_level)
+    supervisor = Supervisor(commands, env=env)
+    supervisor.install_signal_handlers()
     print(f"commentmod: serving on http://{host}:{port} (web, worker, scheduler); Ctrl-C stops")
     print("commentmod: create a site with: .venv/bin/commentmod sites create demo")
-    stopping = False
-
-    def _stop(signum: int, _frame: Any) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
-    exit_code = 0
-    while not stopping:
-        for name, child in children.items():
-            if child.poll() is not None:
-                print(
-                    f"commentmod: {name} exited with {child.returncode}; stopping", file=sys.stderr
-                )
-                exit_code = 1
-                stopping = True
-                break
-        time.sleep(0.5)
-    for child in children.values():
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 20
-    for child in children.values():
-        try:
-            child.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            child.kill()
-    return exit_code
+    return supervisor.run()
 
 
 def add_commands(sub: Any) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from service.usecases.services import Services, SiteRef
 from tests.conftest import auth, comment_body, new_site, unique_email, wait_until
+from tests.support.metrics import metric_value
 
 Site = tuple[SiteRef, str]
 
@@ -152,7 +153,7 @@ def test_unknown_route_and_method_use_the_envelope(client: FlaskClient) -> None:
 def test_public_thread_listing_hides_unpublished_and_has_cors(
     client: FlaskClient, site: Site
 ) -> None:
-    post(client, site[1], comment_body(thread_id="cors-thread"))
+    assert post(client, site[1], comment_body(thread_id="cors-thread")).status_code == 202
     r = client.get(f"/v1/sites/{site[0].slug}/threads/cors-thread/comments")
     assert r.status_code == 200
     assert r.get_json() == {"items": [], "next_cursor": None}  # pending is not public
@@ -169,15 +170,20 @@ def test_public_thread_listing_hides_unpublished_and_has_cors(
     )
 
 
-def test_ops_routes(client: FlaskClient) -> None:
+def test_ops_routes(client: FlaskClient, site: Site) -> None:
     assert client.get("/healthz").get_json()["status"] == "ok"
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.get_json()["checks"] == {
         "database": True,
         "broker": True,
     }
+    accepted = "commentmod_submissions_total"
+    before = metric_value(
+        client.get("/metrics").get_data(as_text=True), accepted, outcome="accepted"
+    )
+    assert post(client, site[1], comment_body()).status_code == 202
     metrics = client.get("/metrics").get_data(as_text=True)
-    assert "commentmod_queue_lag_seconds" in metrics
+    assert metric_value(metrics, accepted, outcome="accepted") == before + 1
     doc = client.get("/openapi.json").get_json()
     assert doc["openapi"].startswith("3.")
     schema = doc["components"]["schemas"]["CommentSubmission"]

@@ -4,7 +4,6 @@ otherwise."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -16,6 +15,7 @@ from service.queue import CHECK_TASKS
 from service.usecases.checks import relay_outbox
 from service.usecases.services import Services, SiteRef
 from tests.conftest import auth, comment_body, wait_for_final, wait_until
+from tests.support.processes import WorkerProcess, tasks_finished
 
 Site = tuple[SiteRef, str]
 
@@ -107,20 +107,29 @@ def _counts(services: Services, comment_id: str) -> tuple[int, int]:
     return int(results or 0), int(audits or 0)
 
 
-def test_duplicate_deliveries_decide_once(live_url: str, site: Site, services: Services) -> None:
+def _check_tasks_finished(worker: WorkerProcess, comment_id: str) -> int:
+    """How many single-check tasks for ``comment_id`` the worker logged as succeeded."""
+    return tasks_finished(worker.log(), set(CHECK_TASKS.values()), comment_id)
+
+
+def test_duplicate_deliveries_decide_once(
+    live_url: str, site: Site, services: Services, worker: WorkerProcess
+) -> None:
     """Every task body runs more than once, concurrently and after the decision."""
     r = submit(live_url, site[1], text="An ordinary, pleasant remark about the article.")
     comment_id = r.json()["id"]
     for _ in range(2):  # two extra deliveries of each check, racing the first
         for check in CHECK_TASKS:
-            services.producer.send_check(comment_id, check)
+            assert services.producer.send_check(comment_id, check)
     final = wait_for_final(live_url, site[1], comment_id)
     assert final["status"] == "published"
-    time.sleep(2)  # let the extra deliveries finish; they must change nothing
+    extra = 2 * len(CHECK_TASKS)
+    # The extra deliveries have run to the end (the worker says so); they changed nothing.
+    wait_until(lambda: _check_tasks_finished(worker, comment_id) >= extra)
     assert _counts(services, comment_id) == (2, 1)
     for check in CHECK_TASKS:  # and again after the decision
-        services.producer.send_check(comment_id, check)
-    time.sleep(2)
+        assert services.producer.send_check(comment_id, check)
+    wait_until(lambda: _check_tasks_finished(worker, comment_id) >= extra + len(CHECK_TASKS))
     assert _counts(services, comment_id) == (2, 1)
     again = requests.get(f"{live_url}/v1/comments/{comment_id}", headers=auth(site[1]), timeout=5)
     assert again.json()["published_at"] == final["published_at"]
@@ -142,22 +151,26 @@ def test_broker_down_at_submit_is_accepted_then_relayed(
     down = build_services(services.settings.model_copy(update={"broker_url": dead}))
     try:
         client: FlaskClient = create_app(services=down).test_client()
-        started = time.monotonic()
         r = client.post("/v1/comments", json=comment_body(), headers=auth(site[1]))
-        elapsed = time.monotonic() - started
         assert r.status_code == 202
-        assert elapsed < 2.0, f"the request path waited {elapsed:.1f}s on a dead broker"
         assert client.get("/readyz").status_code == 503
     finally:
         down.close()
     comment_id = r.get_json()["id"]
-    time.sleep(3)
-    status = requests.get(f"{live_url}/v1/comments/{comment_id}", headers=auth(site[1]), timeout=5)
-    assert status.json()["status"] == "pending"  # nothing was sent: still waiting
-    time.sleep(services.settings.relay_grace_seconds)
-    report = wait_until(lambda: relay_outbox(services).sent or None, timeout=10)
-    assert report >= 2
+
+    def jobs() -> list[CheckJob]:
+        with services.storage.sessions() as s:
+            return list(s.scalars(select(CheckJob).where(CheckJob.comment_id == comment_id)))
+
+    # Its checks are in the outbox, never sent (the broker was down): the relay sends them
+    # (or the worker claims them while it runs another comment's message).
+    assert len(jobs()) == len(services.settings.checks)
+    assert all(job.send_count == 0 and job.completed_at is None for job in jobs())
+
+    def done() -> bool:
+        relay_outbox(services)
+        return all(job.completed_at is not None for job in jobs())
+
+    wait_until(done, timeout=services.settings.relay_grace_seconds + 45)
     assert wait_for_final(live_url, site[1], comment_id)["status"] == "published"
-    with services.storage.sessions() as s:
-        jobs = s.scalars(select(CheckJob).where(CheckJob.comment_id == comment_id)).all()
-    assert all(job.completed_at is not None for job in jobs)
+    assert all(job.completed_at is not None for job in jobs())

@@ -14,6 +14,7 @@ from service.usecases.services import Services
 from service.usecases.sites import create_moderator, revoke_moderator
 from tests.conftest import auth, unique_email
 from tests.moderation.conftest import Desk, held_comment, new_desk, submit, wait_decided
+from tests.support.metrics import metric_value
 from tests.support.processes import WorkerProcess
 
 
@@ -339,13 +340,21 @@ def desk_flood_gap(api: FlaskClient) -> float:
 
 def test_metrics_show_queue_depth_and_agreement(api: FlaskClient, desk: Desk) -> None:
     comment_id = held_comment(api, desk)
-    text = api.get("/metrics").get_data(as_text=True)
-    assert f'commentmod_moderation_queue_depth{{site="{desk.slug}"}} 1.0' in text
-    decide(api, desk.token, comment_id, action="approve")
-    text = api.get("/metrics").get_data(as_text=True)
-    assert "commentmod_time_to_human_decision_seconds" in text
-    assert "commentmod_moderation_agreement_ratio" in text
-    assert "commentmod_moderation_decisions{automatic=" in text and 'human="published"}' in text
+    before = api.get("/metrics").get_data(as_text=True)
+    depth = "commentmod_moderation_queue_depth"
+    assert metric_value(before, depth, site=desk.slug) == 1.0
+    assert decide(api, desk.token, comment_id, action="approve").status_code == 200
+    after = api.get("/metrics").get_data(as_text=True)
+    assert metric_value(after, depth, site=desk.slug) == 0.0
+    decisions = "commentmod_moderation_decisions"
+    assert metric_value(after, decisions, human="published") == (
+        metric_value(before, decisions, human="published") + 1
+    )
+    # With at least one human decision in the window both are numbers, never absent or NaN.
+    wait = metric_value(after, "commentmod_time_to_human_decision_seconds", quantile="0.5")
+    assert wait > 0
+    ratio = metric_value(after, "commentmod_moderation_agreement_ratio")
+    assert 0.0 <= ratio <= 1.0 or metric_value(after, decisions, automatic="undecided") > 0
 
 
 def test_openapi_lists_the_moderation_routes(api: FlaskClient) -> None:

@@ -15,7 +15,7 @@ from service.usecases.services import Services
 from service.usecases.webhooks import relay_webhooks
 from tests.conftest import auth, unique_email, wait_until
 from tests.moderation.conftest import Receiver, new_desk, submit, wait_decided
-from tests.support.processes import WorkerProcess
+from tests.support.processes import WorkerProcess, tasks_finished
 
 
 @pytest.fixture(autouse=True)
@@ -56,14 +56,12 @@ def test_held_then_approved_reaches_the_receiver_signed(
 
     queue = api.get(f"/v1/moderation/queue?site={desk.slug}", headers=auth(desk.token))
     assert [i["id"] for i in queue.get_json()["items"]] == [comment_id]
-    started = time.monotonic()
     r = api.post(
         f"/v1/moderation/comments/{comment_id}/decision",
         json={"action": "approve", "expected_status": "held"},
         headers=auth(desk.token),
     )
     assert r.status_code == 200 and r.get_json()["status"] == "published"
-    assert time.monotonic() - started < 2.0  # the decision never waits for the delivery
 
     events = wait_until(
         lambda: (lambda e: e if len(e) >= 2 else None)(receiver.events_for(comment_id))
@@ -81,7 +79,7 @@ def test_held_then_approved_reaches_the_receiver_signed(
 
 
 def test_receiver_down_then_up_gets_each_event_once(
-    api: FlaskClient, mod_services: Services, receiver: Receiver
+    api: FlaskClient, mod_services: Services, receiver: Receiver, mod_worker: WorkerProcess
 ) -> None:
     desk = new_desk(mod_services, receiver)
     receiver.stop()  # connection refused from now on
@@ -117,10 +115,13 @@ def test_receiver_down_then_up_gets_each_event_once(
 
     wait_until(delivered, timeout=30, interval=0.5)
     # more relay runs and duplicate tasks change nothing: delivered rows are never re-sent
+    task = {"moderation.deliver_webhook"}
+    ran = {row.id: tasks_finished(mod_worker.log(), task, row.id) for row in rows}
     for row in rows:
-        mod_services.producer.send("moderation.deliver_webhook", row.id)
+        assert mod_services.producer.send("moderation.deliver_webhook", row.id)
     relay_webhooks(mod_services)
-    time.sleep(2.0)
+    # The duplicates have run to the end (the worker says so) before the receiver is read.
+    wait_until(lambda: all(tasks_finished(mod_worker.log(), task, r.id) > ran[r.id] for r in rows))
     counts = Counter(e.event_id for comment_id in ids for e in receiver.events_for(comment_id))
     assert counts == Counter({row.id: 1 for row in rows})
     assert all(e.is_signature_valid for c in ids for e in receiver.events_for(c))

@@ -151,3 +151,42 @@ def pipeline_counts(svc: Services, comment_ids: list[str]) -> dict[str, dict[str
             if to_status == "published":
                 out[cid]["publications"] += int(n)
     return out
+
+
+class _PrivateDatabase:
+    """A database of the run's kind that only one test uses, dropped (PostgreSQL) when the
+    test ends: the session's own worker, which claims waiting jobs from its database's
+    backlog with the real detectors, never sees this test's comments."""
+
+    def __init__(self, backend: Backend, tmp: Path) -> None:
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        from service.db.migrate import upgrade
+        from tests.reliability.servers import REGISTRY
+
+        self._admin: Any = None
+        if backend.database_url.startswith("sqlite"):
+            self.url = f"sqlite:///{tmp / 'private.db'}"
+        else:
+            base = make_url(backend.database_url)
+            self.name = f"{base.database}_t{uuid.uuid4().hex[:8]}"
+            self._admin = create_engine(base, isolation_level="AUTOCOMMIT")
+            with self._admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{self.name}"'))
+            self.url = base.set(database=self.name).render_as_string(hide_password=False)
+        REGISTRY.append(self)
+        upgrade(self.url)
+
+    def stop(self) -> None:
+        if self._admin is not None:
+            from sqlalchemy import text
+
+            with self._admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+            self._admin.dispose()
+            self._admin = None
+
+
+def private_database_url(backend: Backend, tmp: Path) -> str:
+    return _PrivateDatabase(backend, tmp).url

@@ -26,7 +26,37 @@ import psutil
 from service.settings import Settings
 from tests.support.processes import settings_env
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+def postgres_bindir() -> Path:
+    """Where ``initdb`` and ``pg_ctl`` live: $PG_BINDIR, PATH, ``pg_config --bindir``, or the
+    newest /usr/lib/postgresql/<major>/bin (Debian/Ubuntu keep them off PATH). Raises, so a
+    test that needs them fails (never skips) on a machine without PostgreSQL's server."""
+    candidates: list[Path] = []
+    if os.environ.get("PG_BINDIR"):
+        candidates.append(Path(os.environ["PG_BINDIR"]))
+    on_path = shutil.which("initdb")
+    if on_path:
+        candidates.append(Path(on_path).parent)
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False)
+        if out.returncode == 0 and out.stdout.strip():
+            candidates.append(Path(out.stdout.strip()))
+    debian = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin"),
+        key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+        reverse=True,
+    )
+    candidates.extend(debian)
+    for bindir in candidates:
+        if (bindir / "initdb").is_file() and (bindir / "pg_ctl").is_file():
+            return bindir
+    raise RuntimeError(
+        "PostgreSQL server binaries (initdb, pg_ctl) not found on PATH, via pg_config --bindir, "
+        "or under /usr/lib/postgresql/*/bin; install the PostgreSQL server "
+        "(Debian: apt-get install postgresql) or set PG_BINDIR"
+    )
+
 
 # Processes started by the current test, stopped (killed if need be) by the conftest.
 REGISTRY: list[Any] = []
@@ -124,12 +154,13 @@ class RedisServer:
 
 
 class PostgresServer:
-    """A private PostgreSQL 15 cluster (initdb in a temp dir) on a free port.
+    """A private PostgreSQL cluster (initdb in a temp dir) on a free port.
 
     As root, initdb/pg_ctl run as the ``postgres`` user (PostgreSQL refuses root).
     """
 
     def __init__(self) -> None:
+        self.bindir = postgres_bindir()
         self.port = free_port()
         # Its own temp dir: pytest's are private to the test user, and the cluster may run
         # as another user. Removed by stop().
@@ -143,7 +174,7 @@ class PostgresServer:
         REGISTRY.append(self)
         self.started = False
         self._run(
-            [str(PG_BIN / "initdb"), "-D", str(self.datadir), "-U", "postgres", "-A", "trust"],
+            [str(self.bindir / "initdb"), "-D", str(self.datadir), "-U", "postgres", "-A", "trust"],
             timeout=120,
         )
 
@@ -163,7 +194,7 @@ class PostgresServer:
         )
         self._run(
             [
-                str(PG_BIN / "pg_ctl"),
+                str(self.bindir / "pg_ctl"),
                 "-D",
                 str(self.datadir),
                 "-l",
@@ -179,7 +210,9 @@ class PostgresServer:
 
     def stop(self, mode: str = "fast") -> None:
         if self.started:
-            self._run([str(PG_BIN / "pg_ctl"), "-D", str(self.datadir), "-m", mode, "-w", "stop"])
+            self._run(
+                [str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", mode, "-w", "stop"]
+            )
             self.started = False
 
     def remove(self) -> None:

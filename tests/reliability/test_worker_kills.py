@@ -9,6 +9,7 @@ when it is running.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -16,10 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis as redis_client
 import requests
 from sqlalchemy import select
 
 from service.db.models import CheckJob
+from service.queue import CHECK_COMMENTS_TASK, CHECK_TASKS, QUEUE
 from service.settings import Settings
 from service.usecases.services import Services, build_services
 from service.usecases.sites import create_site
@@ -57,6 +60,44 @@ def _way_back_seconds(s: Settings, broker: str) -> float:
     if broker == "redis":
         return s.broker_visibility_timeout_seconds + s.broker_restore_interval_seconds
     return s.relay_stale_seconds + s.relay_interval_seconds
+
+
+CHECK_TASK_NAMES = {*CHECK_TASKS.values(), CHECK_COMMENTS_TASK}
+
+
+def _deliveries_running(log: str) -> int:
+    """Check deliveries the worker logged as received and not yet as ended (succeeded,
+    retried, failed, or lost with its pool process)."""
+    running = 0
+    for line in log.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        data = record.get("data") or {}
+        if record.get("message", "").startswith("Task handler raised error:"):
+            running -= 1  # its pool process died (WorkerLostError) or hit the hard time limit
+        elif data.get("name") in CHECK_TASK_NAMES:
+            if record.get("logger") == "celery.worker.strategy":
+                running += 1
+            elif record.get("logger") == "celery.app.trace":
+                running -= 1
+    return running
+
+
+def _quiet(worker: Worker, broker_url: str) -> bool:
+    """Nothing queued, delivered-unacknowledged (Redis) or running: no delivery can still
+    change the outcome. (The embedded broker keeps no trace of a delivered message; its
+    redeliveries are relay re-sends, which the tests' jobs have used up or do not need.)"""
+    if _deliveries_running(worker.log()) > 0:
+        return False
+    if not broker_url.startswith("redis"):
+        return True
+    client = redis_client.Redis.from_url(broker_url)
+    try:
+        return client.llen(QUEUE) == 0 and client.hlen("unacked") == 0
+    finally:
+        client.close()
 
 
 def _attempts(svc: Services, comment_id: str, check: str) -> int:
@@ -112,7 +153,8 @@ def test_child_then_whole_worker_sigkilled_mid_check(
             wait_for(lambda: _attempts(svc, second, "spam") >= 1, 30, "spam check started")
             killed_at = time.monotonic()
             worker.kill()
-            Worker(s, tmp_path / "worker-2.log", concurrency=1, extra_env=slow).wait_ready()
+            survivor = Worker(s, tmp_path / "worker-2.log", concurrency=1, extra_env=slow)
+            survivor.wait_ready()
             worker_counts, _ = _decided(svc, second, 90)
             worker_recovery = time.monotonic() - killed_at
             worker_attempts = _attempts(svc, second, "spam")
@@ -174,7 +216,8 @@ def test_check_that_kills_its_worker_every_time_is_bounded_then_held(
             comment_id = _submit(url, key)
             counts, _ = _decided(svc, comment_id, 120)
             elapsed = time.monotonic() - started
-            time.sleep(3)  # any delivery still in flight must change nothing
+            # Any delivery still queued or running has ended; it must have changed nothing.
+            wait_for(lambda: _quiet(worker, s.broker_url), 60, "no delivery left", 0.2)
             counts = pipeline_counts(svc, [comment_id])[comment_id]
             deliveries = _attempts(svc, comment_id, "toxicity")
             r = requests.get(
@@ -242,7 +285,8 @@ def test_worker_killed_while_running_jobs_it_claimed(
             assert claimer is not None and _claimer(svc, ids[2], "spam") == claimer
             killed_at = time.monotonic()
             worker.kill()
-            Worker(s, tmp_path / "worker-2.log", concurrency=1, extra_env=slow).wait_ready()
+            survivor = Worker(s, tmp_path / "worker-2.log", concurrency=1, extra_env=slow)
+            survivor.wait_ready()
             wait_for(
                 lambda: all(c["status"] != "pending" for c in pipeline_counts(svc, ids).values()),
                 120,
@@ -250,7 +294,8 @@ def test_worker_killed_while_running_jobs_it_claimed(
                 interval=0.2,
             )
             recovery = time.monotonic() - killed_at
-            time.sleep(2)  # deliveries still in flight must change nothing
+            # Deliveries still queued or running have ended; they must have changed nothing.
+            wait_for(lambda: _quiet(survivor, s.broker_url), 60, "no delivery left", 0.2)
             counts = pipeline_counts(svc, ids)
             attempts = {cid: _attempts(svc, cid, "spam") for cid in ids}
     finally:

@@ -68,3 +68,25 @@ class WorkerProcess:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         self._log.close()
+
+
+def tasks_finished(log: str, task_names: set[str], arg: str) -> int:
+    """How many tasks named in ``task_names`` whose arguments mention ``arg`` the worker
+    logged as succeeded (read from its JSON log: "received" lines carry the arguments)."""
+    import json
+
+    received: set[str] = set()
+    finished = 0
+    for line in log.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        data = record.get("data") or {}
+        if data.get("name") not in task_names:
+            continue
+        if record.get("logger") == "celery.worker.strategy" and arg in data.get("args", ""):
+            received.add(data["id"])
+        elif data.get("id") in received and " succeeded in " in record.get("message", ""):
+            finished += 1
+    return finished
