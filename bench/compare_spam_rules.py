@@ -4,10 +4,9 @@ Run: ``.venv/bin/python bench/compare_spam_rules.py OLD_SPAM_PY [--data DIR]``, 
 ``OLD_SPAM_PY`` is a copy of an earlier ``workers/checks/spam.py`` (e.g.
 ``git show 46dc357:workers/checks/spam.py > /tmp/spam_old.py``). Each row is run two ways (the
 text alone; with author name/URL, time to submit, honeypot and language hint varied by row)
-through three detector pairs (with the model, rules only, and with a near-duplicate index
-holding the YouTube train spam, on every third row). Prints the number of rows, comparisons and
-differences (the whole ``CheckResult``: score, verdict, reasons, evidence, signals and their
-order, model, lang); exits 1 on any difference.
+through two detector pairs (with the model, and rules only). Prints the number of rows,
+comparisons and differences (the whole ``CheckResult``: score, verdict, reasons, evidence,
+signals and their order, model, lang); exits 1 on any difference.
 
 ``--speed N``: instead, time both detectors (with the model) on N rows sampled with a fixed
 seed, six passes each (which runs first alternates), and print CPU µs per comment.
@@ -24,7 +23,6 @@ from dataclasses import asdict
 from pathlib import Path
 
 from workers.checks.base import CheckInput, Detector
-from workers.checks.duplicates import RecentSpamIndex
 from workers.checks.registry import ARTIFACTS_DIR
 from workers.checks.spam import SpamDetector
 from workers.checks.textmodel import TextModel
@@ -74,9 +72,7 @@ def compare(texts: list[str], pairs: list[tuple[Detector, Detector]]) -> tuple[i
     compared = differences = 0
     for i, text in enumerate(texts):
         for item in variants(i, text):
-            for k, (old, new) in enumerate(pairs):
-                if k == 2 and i % 3:  # the near-duplicate index on every third row
-                    continue
+            for old, new in pairs:
                 a, b = asdict(old.run(item)), asdict(new.run(item))
                 compared += 1
                 if a != b or list(a["signals"]) != list(b["signals"]):
@@ -121,14 +117,9 @@ def main() -> int:
     if args.speed:
         speed(texts, old_cls(model, phrases), SpamDetector(model, phrases), args.speed)
         return 0
-    index = RecentSpamIndex()
-    for row in read_rows(args.data / "youtube_spam_uci" / "train.csv"):
-        if row["label"] == "spam":
-            index.add(row["text"])
     pairs = [
         (old_cls(model, phrases), SpamDetector(model, phrases)),
         (old_cls(None, phrases), SpamDetector(None, phrases)),
-        (old_cls(model, phrases, index), SpamDetector(model, phrases, index)),
     ]
     compared, differences = compare(texts, pairs)
     print(f"rows={len(texts)} comparisons={compared} differences={differences}")

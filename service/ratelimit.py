@@ -37,10 +37,14 @@ class _MemoryWindows:
 
     def __init__(self) -> None:
         self._counts: dict[tuple[str, int], int] = {}
+        self._window_id = 0
         self._lock = threading.Lock()
 
     def incr(self, key: str, window_id: int) -> int:
         with self._lock:
+            if window_id > self._window_id:  # past windows go (no hash outlives two windows)
+                self._window_id = window_id
+                self._counts = {k: v for k, v in self._counts.items() if k[1] >= window_id}
             if len(self._counts) >= self.MAX_KEYS:
                 self._counts = {k: v for k, v in self._counts.items() if k[1] >= window_id}
                 if len(self._counts) >= self.MAX_KEYS:  # all current: refuse to grow
@@ -48,6 +52,14 @@ class _MemoryWindows:
             count = self._counts.get((key, window_id), 0) + 1
             self._counts[(key, window_id)] = count
             return count
+
+    def keys(self) -> list[str]:
+        with self._lock:
+            return [key for key, _ in self._counts]
+
+    def forget(self, prefix: str) -> None:
+        with self._lock:
+            self._counts = {k: v for k, v in self._counts.items() if not k[0].startswith(prefix)}
 
 
 class RateLimiter:
@@ -88,6 +100,34 @@ class RateLimiter:
         if count is None:
             count = self._memory.incr(name, window_id)
         return Verdict(count <= limit, retry_after)
+
+    def counter_names(self) -> list[str]:
+        """The names of the counters this limiter can see (Redis when shared, else its
+        memory): for tests and audits."""
+        if self.is_shared:
+            return [n.decode() for n in self._redis().scan_iter(match=f"{KEY_PREFIX}:*")]
+        return self._memory.keys()
+
+    def forget(self, scope: str, key: str) -> bool:
+        """Drop every counter of ``key`` (erasure: an IP hash must not outlive its author).
+        False when Redis could not be reached (its counters expire within one window)."""
+        import redis
+
+        prefix = f"{KEY_PREFIX}:{scope}:{key}:"
+        self._memory.forget(prefix)
+        if self._redis_url is None:
+            return True
+        try:
+            client = self._redis()
+            names = list(client.scan_iter(match=prefix + "*", count=1000))
+            if names:
+                client.delete(*names)
+        except (redis.RedisError, OSError) as exc:
+            log.warning(
+                "rate limiter: could not drop counters", extra={"error": type(exc).__name__}
+            )
+            return False
+        return True
 
     def _redis_incr(self, name: str) -> int | None:
         import redis

@@ -20,7 +20,12 @@ from service.usecases.services import (
     Services,
     UseCaseError,
 )
-from service.usecases.submission import client_key, request_fingerprint, submit_comment
+from service.usecases.submission import (
+    client_key,
+    ip_limit_key,
+    request_fingerprint,
+    submit_comment,
+)
 
 bp = Blueprint("comments", __name__)
 # The submissions counter's outcome for each refusal (the idempotency refusal had none).
@@ -84,7 +89,7 @@ def submit() -> tuple[Response, int, dict[str, str]]:
     if submission.client_ip:
         _rate_limit(
             "ip",
-            f"{site.id}:{client_key(svc, submission.client_ip)}",
+            ip_limit_key(site.id, client_key(svc, submission.client_ip)),
             svc.settings.rate_limit_ip_requests,
         )
     try:

@@ -28,5 +28,8 @@ def erase() -> tuple[Response, int]:
     except ValidationError as exc:
         # Only our own field name is ever named: any other key is input, never echoed.
         raise field_errors(exc, known=_FIELDS, fallback="invalid") from None
-    count = erase_author(svc, site, request.author_email)
-    return jsonify(ErasureOut(erased=count).model_dump(mode="json")), 200
+    erasure = erase_author(svc, site, request.author_email)
+    limiter = current_app.extensions["commentmod.ratelimit"]
+    for key in erasure.ip_limit_keys:
+        limiter.forget("ip", key)
+    return jsonify(ErasureOut(erased=erasure.count).model_dump(mode="json")), 200

@@ -57,11 +57,15 @@ def cmd_train(_: Settings, args: argparse.Namespace) -> int:
 
 def add_commands(sub: Any) -> None:
     evaluate = sub.add_parser("evaluate", help="run a detector on a labelled CSV")
-    evaluate.add_argument("--check", choices=list(CHECKS), required=True)
-    evaluate.add_argument("file")
+    evaluate.add_argument("--check", choices=list(CHECKS), required=True, help="which detector")
+    evaluate.add_argument("file", help="CSV with text,label[,lang] columns")
     evaluate.set_defaults(func=cmd_evaluate)
 
     train = sub.add_parser("train", help="rebuild the detector model artifacts")
-    train.add_argument("--data", default=str(DEFAULT_DATA_DIR))
-    train.add_argument("--out")
+    train.add_argument(
+        "--data",
+        default=str(DEFAULT_DATA_DIR),
+        help="labelled data directory (default: %(default)s)",
+    )
+    train.add_argument("--out", help="artifact directory (default: the committed models)")
     train.set_defaults(func=cmd_train)

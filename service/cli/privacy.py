@@ -7,6 +7,7 @@ from typing import Any
 
 from service.cli.common import fail, print_json
 from service.domain.privacy import PrivacyConfigError, generate_email_key, generate_hash_key
+from service.ratelimit import RateLimiter
 from service.settings import Settings
 from service.usecases.privacy import InvalidEmail, erase_author_on_site, rotate_email_keys
 from service.usecases.services import NotFound, build_services
@@ -40,19 +41,27 @@ def cmd_authors_erase(settings: Settings, args: argparse.Namespace) -> int:
 
     svc = build_services(settings)
     try:
-        erased = erase_author_on_site(svc, args.site, args.email)
+        erasure = erase_author_on_site(svc, args.site, args.email)
+        limiter = RateLimiter.from_settings(settings)
+        try:
+            for key in erasure.ip_limit_keys:
+                limiter.forget("ip", key)
+        finally:
+            limiter.close()
     except NotFound:
         return fail(f"unknown site: {args.site}")
     except InvalidEmail:
         return fail("not a valid email address")
     finally:
         svc.close()
-    print_json({"site": args.site, "erased": erased})
+    print_json({"site": args.site, "erased": erasure.count})
     return 0
 
 
 def add_commands(sub: Any) -> None:
-    keys = sub.add_parser("keys", help="secrets").add_subparsers(dest="keys_command", required=True)
+    keys = sub.add_parser("keys", help="generate or rotate the secrets").add_subparsers(
+        dest="keys_command", required=True, metavar="ACTION"
+    )
     keys.add_parser(
         "generate", help="print new COMMENTMOD_EMAIL_KEYS / COMMENTMOD_HASH_KEY"
     ).set_defaults(func=cmd_keys_generate)
@@ -61,9 +70,9 @@ def add_commands(sub: Any) -> None:
     ).set_defaults(func=cmd_keys_rotate)
 
     authors = sub.add_parser("authors", help="authors' personal data").add_subparsers(
-        dest="authors_command", required=True
+        dest="authors_command", required=True, metavar="ACTION"
     )
     erase = authors.add_parser("erase", help="erase an author's personal data on a site")
-    erase.add_argument("--site", required=True)
-    erase.add_argument("email")
+    erase.add_argument("--site", required=True, help="the site's slug")
+    erase.add_argument("email", help="the author's email address (never printed)")
     erase.set_defaults(func=cmd_authors_erase)

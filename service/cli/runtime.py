@@ -69,15 +69,17 @@ def cmd_relay(settings: Settings, _: argparse.Namespace) -> int:
 
 def add_schema_commands(sub: Any) -> None:
     db = sub.add_parser("db", help="database schema").add_subparsers(
-        dest="db_command", required=True
+        dest="db_command", required=True, metavar="ACTION"
     )
     db.add_parser("upgrade", help="create or migrate the schema").set_defaults(func=cmd_db_upgrade)
 
 
 def add_commands(sub: Any) -> None:
     worker = sub.add_parser("worker", help="a Celery worker running the checks")
-    worker.add_argument("--concurrency", type=int)
-    worker.add_argument("--hostname")
+    worker.add_argument(
+        "--concurrency", type=int, help="worker processes (default: worker_concurrency)"
+    )
+    worker.add_argument("--hostname", help="Celery node name (default: celery@HOST)")
     worker.set_defaults(func=cmd_worker)
     sub.add_parser("scheduler", help="the scheduler (outbox relay)").set_defaults(
         func=cmd_scheduler

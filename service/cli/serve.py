@@ -49,6 +49,6 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 def add_commands(sub: Any) -> None:
     serve = sub.add_parser("serve", help="web + worker + scheduler (what `make run` starts)")
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
+    serve.add_argument("--host", help="address to bind (default: the host setting)")
+    serve.add_argument("--port", type=int, help="port to bind (default: the port setting)")
     serve.set_defaults(func=cmd_serve)

@@ -13,33 +13,84 @@ from service.domain.policy import PolicyInvalid
 from service.settings import Settings
 from service.usecases.decisions import export_labels
 from service.usecases.policies import get_site_policy, update_site_policy
-from service.usecases.services import NotFound, PolicyConflict, SiteExists, build_services
-from service.usecases.sites import create_moderator, create_site, revoke_moderator
-from service.usecases.webhooks import (
-    InvalidWebhookUrl,
-    configure_webhook,
-    validate_webhook_url,
+from service.usecases.services import (
+    Forbidden,
+    NotFound,
+    PolicyConflict,
+    SiteExists,
+    build_services,
 )
+from service.usecases.sites import (
+    create_moderator,
+    list_moderators,
+    list_sites,
+    register_site,
+    revoke_moderator,
+    rotate_moderator_token,
+    rotate_site_key,
+)
+from service.usecases.webhooks import InvalidWebhookUrl, configure_webhook
 
 
 def cmd_sites_create(settings: Settings, args: argparse.Namespace) -> int:
-    if args.webhook_url:
-        try:
-            validate_webhook_url(args.webhook_url)
-        except InvalidWebhookUrl as exc:
-            return fail(str(exc))
+    """One transaction: the site (and its webhook) exists and its key is printed, or nothing
+    was created."""
     svc = build_services(settings)
     try:
-        site, api_key = create_site(svc, args.slug, args.name)
-        secret = configure_webhook(svc, site.slug, args.webhook_url) if args.webhook_url else None
+        created = register_site(svc, args.slug, args.name, args.webhook_url)
     except SiteExists:
         return fail(f"a site with slug {args.slug!r} already exists")
+    except InvalidWebhookUrl as exc:
+        return fail(str(exc))
     finally:
         svc.close()
-    out = {"site": site.slug, "id": site.id, "api_key": api_key}
-    if secret:
-        out.update(webhook_url=args.webhook_url, webhook_secret=secret)
+    out: dict[str, Any] = {
+        "site": created.site.slug,
+        "id": created.site.id,
+        "api_key": created.api_key,
+    }
+    if created.webhook_secret:
+        out.update(webhook_url=created.webhook_url, webhook_secret=created.webhook_secret)
     print_json(out)
+    return 0
+
+
+def cmd_sites_list(settings: Settings, _: argparse.Namespace) -> int:
+    svc = build_services(settings)
+    try:
+        sites = list_sites(svc)
+    finally:
+        svc.close()
+    print_json(
+        [
+            {
+                "site": s.slug,
+                "id": s.id,
+                "name": s.name,
+                "webhook_url": s.webhook_url,
+                "created_at": s.created_at.isoformat(),
+            }
+            for s in sites
+        ]
+    )
+    return 0
+
+
+def cmd_sites_rotate_key(settings: Settings, args: argparse.Namespace) -> int:
+    svc = build_services(settings)
+    try:
+        api_key = rotate_site_key(svc, args.slug)
+    except NotFound:
+        return fail(f"no site {args.slug!r}")
+    finally:
+        svc.close()
+    print_json(
+        {
+            "site": args.slug,
+            "api_key": api_key,
+            "old_key_refused_within_seconds": settings.auth_cache_seconds,
+        }
+    )
     return 0
 
 
@@ -150,43 +201,106 @@ def cmd_moderators_revoke(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(sub: Any) -> None:
-    sites = sub.add_parser("sites", help="sites").add_subparsers(
-        dest="sites_command", required=True
+def cmd_moderators_list(settings: Settings, _: argparse.Namespace) -> int:
+    svc = build_services(settings)
+    try:
+        moderators = list_moderators(svc)
+    finally:
+        svc.close()
+    print_json(
+        [
+            {
+                "moderator": m.name,
+                "id": m.id,
+                "sites": m.sites,
+                "created_at": m.created_at.isoformat(),
+                "revoked_at": m.revoked_at.isoformat() if m.revoked_at else None,
+            }
+            for m in moderators
+        ]
     )
-    create_site = sites.add_parser("create", help="create a site; prints its API key once")
-    create_site.add_argument("slug")
-    create_site.add_argument("--name")
-    create_site.add_argument("--webhook-url")
-    create_site.set_defaults(func=cmd_sites_create)
+    return 0
+
+
+def cmd_moderators_rotate_token(settings: Settings, args: argparse.Namespace) -> int:
+    svc = build_services(settings)
+    try:
+        token = rotate_moderator_token(svc, args.id)
+    except NotFound:
+        return fail(f"no moderator {args.id}")
+    except Forbidden:
+        return fail(f"moderator {args.id} is revoked; create a new moderator instead")
+    finally:
+        svc.close()
+    print_json({"moderator": args.id, "token": token})
+    return 0
+
+
+def add_commands(sub: Any) -> None:
+    _add_site_commands(sub)
+    _add_moderator_commands(sub)
+    labels = sub.add_parser("labels", help="export moderator decisions").add_subparsers(
+        dest="labels_command", required=True, metavar="ACTION"
+    )
+    export = labels.add_parser("export", help="write text,label,lang CSV for retraining")
+    export.add_argument("--site", required=True, help="the site's slug")
+    export.add_argument("--check", choices=list(CHECKS), required=True, help="which detector")
+    export.add_argument("file", help="the CSV file to write")
+    export.set_defaults(func=cmd_labels_export)
+
+
+def _add_site_commands(sub: Any) -> None:
+    sites = sub.add_parser("sites", help="create, list and configure sites").add_subparsers(
+        dest="sites_command", required=True, metavar="ACTION"
+    )
+    create = sites.add_parser("create", help="create a site; prints its API key once")
+    create.add_argument("slug", help="short unique name, used in URLs and commands")
+    create.add_argument("--name", help="display name (default: the slug)")
+    create.add_argument(
+        "--webhook-url", help="http(s) URL to POST status changes to; prints its secret once"
+    )
+    create.set_defaults(func=cmd_sites_create)
+    sites.add_parser("list", help="list the sites (never their keys)").set_defaults(
+        func=cmd_sites_list
+    )
+    rotate = sites.add_parser(
+        "rotate-key",
+        help="give a site a new API key, printed once; the old key is refused within "
+        "auth_cache_seconds (default 10 s)",
+    )
+    rotate.add_argument("slug", help="the site's slug")
+    rotate.set_defaults(func=cmd_sites_rotate_key)
     webhook = sites.add_parser("webhook", help="set or remove a site's webhook; prints the secret")
-    webhook.add_argument("slug")
-    webhook.add_argument("--url")
-    webhook.add_argument("--disable", action="store_true")
+    webhook.add_argument("slug", help="the site's slug")
+    webhook.add_argument("--url", help="http(s) URL (the same URL again rotates the secret)")
+    webhook.add_argument("--disable", action="store_true", help="remove the webhook")
     webhook.set_defaults(func=cmd_sites_webhook)
     policy = sites.add_parser("policy", help="show or change a site's moderation policy")
-    policy.add_argument("slug")
+    policy.add_argument("slug", help="the site's slug")
     policy.add_argument("--set", action="append", metavar="KEY=VALUE", help="JSON or text value")
-    policy.add_argument("--unset", action="append", metavar="KEY")
+    policy.add_argument("--unset", action="append", metavar="KEY", help="back to the default")
     policy.add_argument("--replace", metavar="FILE.json", help="replace all overrides")
     policy.set_defaults(func=cmd_sites_policy)
 
-    mods = sub.add_parser("moderators", help="moderators").add_subparsers(
-        dest="moderators_command", required=True
-    )
-    create_mod = mods.add_parser("create", help="create a moderator; prints its token once")
-    create_mod.add_argument("name")
-    create_mod.add_argument("--site", action="append", required=True)
-    create_mod.set_defaults(func=cmd_moderators_create)
-    revoke_mod = mods.add_parser("revoke", help="revoke a moderator's token")
-    revoke_mod.add_argument("id", type=int)
-    revoke_mod.set_defaults(func=cmd_moderators_revoke)
 
-    labels = sub.add_parser("labels", help="moderator labels").add_subparsers(
-        dest="labels_command", required=True
+def _add_moderator_commands(sub: Any) -> None:
+    mods = sub.add_parser("moderators", help="moderators and their tokens").add_subparsers(
+        dest="moderators_command", required=True, metavar="ACTION"
     )
-    export = labels.add_parser("export", help="write text,label,lang CSV for retraining")
-    export.add_argument("--site", required=True)
-    export.add_argument("--check", choices=list(CHECKS), required=True)
-    export.add_argument("file")
-    export.set_defaults(func=cmd_labels_export)
+    create = mods.add_parser("create", help="create a moderator; prints its token once")
+    create.add_argument("name", help="the moderator's name (shown in the audit trail)")
+    create.add_argument(
+        "--site", action="append", required=True, help="a site slug it may moderate (repeat)"
+    )
+    create.set_defaults(func=cmd_moderators_create)
+    mods.add_parser("list", help="list moderators, their sites and revocation").set_defaults(
+        func=cmd_moderators_list
+    )
+    rotate = mods.add_parser(
+        "rotate-token", help="give a moderator a new token, printed once; the old one stops"
+    )
+    rotate.add_argument("id", type=int, help="the moderator's id (see moderators list)")
+    rotate.set_defaults(func=cmd_moderators_rotate_token)
+    revoke = mods.add_parser("revoke", help="revoke a moderator's token for good")
+    revoke.add_argument("id", type=int, help="the moderator's id (see moderators list)")
+    revoke.set_defaults(func=cmd_moderators_revoke)

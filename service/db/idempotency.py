@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +25,15 @@ class IdempotencyRecords:
             .join(Comment, Comment.id == IdempotencyRecord.comment_id)
             .where(IdempotencyRecord.site_id == site_id, IdempotencyRecord.key == key)
         ).first()
+
+    def delete_for_comments(self, comment_ids: Sequence[str]) -> int:
+        """Forget the Idempotency-Keys that created these comments (erasure)."""
+        if not comment_ids:
+            return 0
+        result = self.s.execute(
+            delete(IdempotencyRecord).where(IdempotencyRecord.comment_id.in_(comment_ids))
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     def purge(self, created_before: datetime) -> int:
         result = self.s.execute(

@@ -30,6 +30,21 @@ class Moderators:
             select(Moderator).where(Moderator.id == moderator_id, Moderator.revoked_at.is_(None))
         )
 
+    def all(self) -> Sequence[Moderator]:
+        return self.s.scalars(select(Moderator).order_by(Moderator.id)).all()
+
+    def site_slugs(self) -> dict[int, list[str]]:
+        """Every moderator's site slugs, by moderator id (one query)."""
+        rows = self.s.execute(
+            select(ModeratorSite.moderator_id, Site.slug)
+            .join(Site, Site.id == ModeratorSite.site_id)
+            .order_by(Site.slug)
+        ).tuples()
+        slugs: dict[int, list[str]] = {}
+        for moderator_id, slug in rows:
+            slugs.setdefault(moderator_id, []).append(slug)
+        return slugs
+
     def by_token_hash(self, token_hash: str) -> Moderator | None:
         return self.s.scalar(select(Moderator).where(Moderator.token_hash == token_hash))
 

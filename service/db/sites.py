@@ -31,6 +31,9 @@ class Sites:
     def by_slug(self, slug: str) -> Site | None:
         return self.s.scalar(select(Site).where(Site.slug == slug))
 
+    def all(self) -> Sequence[Site]:
+        return self.s.scalars(select(Site).order_by(Site.slug)).all()
+
     def by_slugs(self, slugs: Sequence[str]) -> Sequence[Site]:
         return self.s.scalars(select(Site).where(Site.slug.in_(slugs))).all()
 

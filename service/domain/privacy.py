@@ -30,11 +30,21 @@ class Vault:
         if self._fernet is None:
             if not self._email_keys:
                 raise PrivacyConfigError("COMMENTMOD_EMAIL_KEYS is not set")
-            keys = [Fernet(k.strip()) for k in self._email_keys.split(",") if k.strip()]
+            try:
+                keys = [Fernet(k.strip()) for k in self._email_keys.split(",") if k.strip()]
+            except (ValueError, TypeError):  # the message must not carry the key
+                raise PrivacyConfigError(
+                    "COMMENTMOD_EMAIL_KEYS holds an invalid key (each must be a Fernet key, "
+                    "as `commentmod keys generate` prints)"
+                ) from None
             if not keys:
                 raise PrivacyConfigError("COMMENTMOD_EMAIL_KEYS holds no key")
             self._fernet = MultiFernet(keys)
         return self._fernet
+
+    def check(self) -> None:
+        """Raise ``PrivacyConfigError`` now if the email keys are missing or invalid."""
+        self._multifernet()
 
     def encrypt(self, value: str) -> str:
         return self._multifernet().encrypt(value.encode()).decode("ascii")

@@ -48,6 +48,11 @@ def client_key(svc: Services, client_ip: str) -> str:
     return svc.vault.ip_hash(client_ip)
 
 
+def ip_limit_key(site_id: int, ip_hash: str) -> str:
+    """The rate limiter's key (scope ``ip``) of a reader's IP hash on a site."""
+    return f"{site_id}:{ip_hash}"
+
+
 def submit_comment(
     svc: Services,
     site: SiteRef,

@@ -6,15 +6,14 @@ import pytest
 
 from workers.checks import spam_rules as r
 from workers.checks.base import CheckInput, Evidence
-from workers.checks.duplicates import RecentSpamIndex
 from workers.checks.spam import SpamDetector, run_rules
 
 PHRASES = SpamDetector().phrases
 
 
-def comment(text: str, index: RecentSpamIndex | None = None, **kwargs: object) -> r.Comment:
+def comment(text: str, **kwargs: object) -> r.Comment:
     item = CheckInput(text=text, **kwargs)  # type: ignore[arg-type]
-    return r.Comment(item, PHRASES, index or RecentSpamIndex())
+    return r.Comment(item, PHRASES)
 
 
 def test_rule_names_are_unique_and_every_rule_is_quiet_on_plain_text() -> None:
@@ -102,14 +101,6 @@ def test_author_url_sets_its_signal() -> None:
     (hit,) = r.author_url(comment("hi", author_url="https://bit.ly/abc"))
     assert hit.signals == (("author_url_spammy", 1.0),) and hit.is_soft
     assert r.author_url(comment("hi", author_url="https://asha.example.org")) == []
-
-
-def test_near_duplicate_of_remembered_spam() -> None:
-    spam = "Earn money from home every day, message me on the number given for details"
-    index = RecentSpamIndex()
-    index.add(spam)
-    assert r.near_duplicate(comment(spam.replace("every", "each"), index))[0].weight == 0.7
-    assert r.near_duplicate(comment("A thoughtful article on the state budget", index)) == []
 
 
 def test_the_loop_keeps_rule_order_lists_a_reason_once_and_counts_signals() -> None:

@@ -43,7 +43,7 @@ def _starts(path: Path) -> int:
     return len(path.read_text().splitlines()) if path.exists() else 0
 
 
-def _wait(predicate: Callable[[], Any], timeout: float = 20.0) -> None:
+def _wait(predicate: Callable[[], Any], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -151,7 +151,7 @@ def test_sigterm_stops_the_children_and_exits_zero(tmp_path: Path) -> None:
     try:
         _wait(lambda: _starts(child_starts) == 1)
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
+        assert proc.wait(timeout=60) == 0
     finally:
         if proc.poll() is None:
             proc.kill()

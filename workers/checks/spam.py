@@ -3,7 +3,7 @@
 Every rule that fires adds a reason code, a weight (see :mod:`workers.checks.scoring`) and
 evidence spans into the original text. Stable reason codes: ``honeypot``, ``too_fast``,
 ``links``, ``shortener``, ``phone_number``, ``messaging_handle``, ``spam_phrase``, ``money``,
-``shouting``, ``repetition``, ``author_name_keywords``, ``author_url``, ``near_duplicate``,
+``shouting``, ``repetition``, ``author_name_keywords``, ``author_url``,
 ``spam_model``. ``signals`` carries ``links`` (number of links in the text — the site policy
 decides ``too_many_links``), ``phone_numbers``, ``model_score``, ``seconds_to_submit`` and
 ``model_veto`` (1 when only soft hints fired and the model was confidently ham: not held).
@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from workers.checks.base import CheckInput, CheckName, CheckResult, Evidence
-from workers.checks.duplicates import RecentSpamIndex
 from workers.checks.language import detect_language
 from workers.checks.normalize import Lexicon
 from workers.checks.scoring import SUSPECT, decide, model_name, model_weight, noisy_or
@@ -65,13 +64,12 @@ def run_rules(comment: Comment, rules: tuple[SpamRule, ...] = RULES) -> RuleFind
 class SpamDetector:
     """Implements :class:`workers.checks.base.Detector` for ``check="spam"``.
 
-    ``model`` is optional (rules only without it). ``recent_spam`` is the per-process
-    near-duplicate index the pipeline may feed. Thread-safe; ``run`` never raises on odd input.
+    ``model`` is optional (rules only without it). Thread-safe; ``run`` never raises on odd
+    input.
     """
 
     model_artifact: TextModel | None = None
     phrases: Lexicon = field(default_factory=lambda: Lexicon.from_file(SPAM_PHRASES_PATH))
-    recent_spam: RecentSpamIndex = field(default_factory=RecentSpamIndex)
     check: CheckName = field(default="spam", init=False)
     # ``name@version``: the trained model's plus the rules' version, or the rules' alone.
     model: str = field(init=False)
@@ -80,7 +78,7 @@ class SpamDetector:
         self.model = model_name("spam", self.model_artifact)
 
     def run(self, item: CheckInput) -> CheckResult:
-        comment = Comment(item, self.phrases, self.recent_spam)
+        comment = Comment(item, self.phrases)
         found = run_rules(comment)
         w_model = None
         if self.model_artifact is not None and item.text.strip():

@@ -24,7 +24,6 @@ from functools import cached_property
 import regex
 
 from workers.checks.base import CheckInput, Evidence
-from workers.checks.duplicates import RecentSpamIndex
 from workers.checks.links import MESSAGING_HOSTS, SHORTENERS, find_links, host_of
 from workers.checks.normalize import TOKEN_RE, Lexicon, NormalizedText, normalize
 from workers.checks.scoring import SUSPECT
@@ -61,8 +60,6 @@ W_REPETITION = 0.35
 W_AUTHOR_NAME = 0.5
 W_AUTHOR_URL = 0.2
 W_TOO_FAST = SUSPECT
-W_NEAR_DUPLICATE = 0.7
-NEAR_DUPLICATE_SIMILARITY = 0.6
 TOO_FAST_SECONDS = 3.0
 SHOUTING_MIN_LETTERS = 12
 SHOUTING_UPPER_SHARE = 0.7
@@ -85,7 +82,7 @@ class Hit:
 
 @dataclass(frozen=True)
 class Comment:
-    """What the rules look at: the submission and the lexicon/index the detector holds.
+    """What the rules look at: the submission and the lexicon the detector holds.
 
     The normalized text, the links and the phone numbers are computed once, on first use,
     and shared by every rule that reads them.
@@ -93,7 +90,6 @@ class Comment:
 
     item: CheckInput
     phrases: Lexicon
-    recent_spam: RecentSpamIndex
 
     @property
     def text(self) -> str:
@@ -262,13 +258,6 @@ def author_url(c: Comment) -> list[Hit]:
     return []
 
 
-def near_duplicate(c: Comment) -> list[Hit]:
-    """Close to recently confirmed spam (a campaign posting one template with small edits)."""
-    if c.recent_spam.similarity(c.text, c.norm) >= NEAR_DUPLICATE_SIMILARITY:
-        return [Hit("near_duplicate", W_NEAR_DUPLICATE)]
-    return []
-
-
 RULES: tuple[SpamRule, ...] = (
     SpamRule("honeypot", honeypot),
     SpamRule("too_fast", too_fast),
@@ -281,5 +270,4 @@ RULES: tuple[SpamRule, ...] = (
     SpamRule("repetition", repetition),
     SpamRule("author_name_keywords", author_name_keywords),
     SpamRule("author_url", author_url),
-    SpamRule("near_duplicate", near_duplicate),
 )
