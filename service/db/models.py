@@ -311,7 +311,9 @@ class SiteModel(Base):
     at most one active per (site, check); the workers load the active one from here."""
 
     __tablename__ = "site_models"
-    __table_args__ = (UniqueConstraint("site_id", "check", "version", name="uq_site_model_version"),)
+    __table_args__ = (
+        UniqueConstraint("site_id", "check", "version", name="uq_site_model_version"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))

@@ -78,3 +78,14 @@ class SiteModels:
             .where(SiteModel.site_id == site_id, SiteModel.check == check)
             .values(is_active=SiteModel.version == version if version is not None else False)
         )
+
+    def active_versions(self, site_ids: Sequence[int]) -> dict[tuple[int, str], int]:
+        """``{(site_id, check): version}`` of the active models of ``site_ids``."""
+        if not site_ids:
+            return {}
+        rows = self.s.execute(
+            select(SiteModel.site_id, SiteModel.check, SiteModel.version).where(
+                SiteModel.site_id.in_(sorted(set(site_ids))), SiteModel.is_active.is_(True)
+            )
+        ).tuples()
+        return {(site_id, check): version for site_id, check, version in rows}
