@@ -69,7 +69,7 @@ def train_check(svc: Services, args: argparse.Namespace, check: str) -> int:
         return 0
     examples = examples_from(rows)
     name = site_model_name(check, args.site)
-    candidate, holdout = train_candidate(check, load_artifact(check, "default"), name, examples)
+    candidate, holdout = train_candidate(load_artifact(check, "default"), name, examples)
     current = active_model(svc, args.site, check)
     current_name = f"{name}@{current.version}" if current else "default"
     cur = score_holdout(check, site_detector(check, current), holdout)

@@ -22,15 +22,16 @@ from scipy import optimize, sparse
 
 from workers.checks.base import CheckInput, CheckName, Detector
 from workers.checks.registry import detect_language
-from workers.checks.site_models import detector_with
 from workers.checks.textmodel import N_FEATURES, TextModel, tfidf
 from workers.checks.toxicity_data import model_text
 from workers.training.evaluation import MAIN_LANGS, metrics
 
 POSITIVE_LABELS = frozenset({"spam", "toxic"})
-# How strongly the weights are held to the default's (the L2 prior's strength, per label set).
+# How strongly the weights are held to the default's: the L2 penalty on their difference,
+# against a class-balanced log loss summed over the site's labels (so a few hundred of them
+# outweigh the pull where the site's own words speak).
 PRIOR_STRENGTH = 1.0
-# A site label counts this many times a default training example would (balances classes too).
+# The share of the site's labels, the most recent, held out to compare candidate and current.
 HOLDOUT_SHARE = 0.2
 
 
@@ -178,12 +179,8 @@ def side_by_side(current: dict, candidate: dict) -> list[str]:
 
 
 def train_candidate(
-    check: CheckName, prior: TextModel, name: str, examples: Sequence[Example]
+    prior: TextModel, name: str, examples: Sequence[Example]
 ) -> tuple[TextModel, list[Example]]:
     """The candidate fit on all but the most recent labels, and those held-out labels."""
     train, holdout = split_by_time(examples)
     return fit_site_model(prior, train, name), holdout
-
-
-def detector_for(check: CheckName, model: TextModel) -> Detector:
-    return detector_with(check, model)
