@@ -20,12 +20,12 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from workers.checks.registry import get_detector, load_artifact  # noqa: E402
-from workers.checks.site_models import detector_with  # noqa: E402
-from workers.training.baseline import baseline_model  # noqa: E402
-from workers.training.data import split_rows  # noqa: E402
-from workers.training.evaluation import metrics  # noqa: E402
-from workers.training.site_model import examples_from, fit_site_model, score_holdout  # noqa: E402
+from workers.checks.registry import get_detector, load_artifact
+from workers.checks.site_models import detector_with
+from workers.training.baseline import baseline_model
+from workers.training.data import split_rows
+from workers.training.evaluation import metrics
+from workers.training.site_model import examples_from, fit_site_model, score_holdout
 
 SIZES = (100, 300, 1000, 3000)
 
