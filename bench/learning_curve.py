@@ -25,22 +25,29 @@ from workers.checks.site_models import detector_with
 from workers.training.baseline import baseline_model
 from workers.training.data import split_rows
 from workers.training.evaluation import metrics
-from workers.training.site_model import examples_from, fit_site_model, score_holdout
+from workers.training.site_model import (
+    PRIOR_STRENGTH,
+    examples_from,
+    fit_site_model,
+    score_holdout,
+)
 
 SIZES = (100, 300, 1000, 3000)
 
 
-def curve(data_dir: Path, test_size: int) -> list[dict[str, object]]:
+def curve(
+    data_dir: Path, test_size: int, strength: float, sizes: tuple[int, ...] = SIZES
+) -> list[dict[str, object]]:
     rows = split_rows(data_dir, "trac1_hi", "train")
     history, later = rows[: len(rows) - test_size], rows[-test_size:]
     test = examples_from([(r["text"], r["label"], r.get("lang")) for r in later])
     prior = load_artifact("toxicity", "default")
     default = score_holdout("toxicity", get_detector("toxicity"), test)["overall"]
     out: list[dict[str, object]] = []
-    for size in SIZES:
+    for size in sizes:
         train_rows = history[:size]
         train = examples_from([(r["text"], r["label"], r.get("lang")) for r in train_rows])
-        site = fit_site_model(prior, train, "toxicity-site-trac")
+        site = fit_site_model(prior, train, "toxicity-site-trac", strength)
         site_m = score_holdout("toxicity", detector_with("toxicity", site), test)["overall"]
         scores = baseline_model(train_rows, "toxic")([e.text for e in test])
         labels = [e.positive for e in test]
@@ -64,8 +71,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared/data"))
     parser.add_argument("--test", type=int, default=3000)
+    parser.add_argument("--prior-strength", type=float, default=PRIOR_STRENGTH)
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
     args = parser.parse_args()
-    curve(Path(args.data), args.test)
+    sizes = tuple(int(n) for n in args.sizes.split(","))
+    curve(Path(args.data), args.test, args.prior_strength, sizes)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ POSITIVE_LABELS = frozenset({"spam", "toxic"})
 # How strongly the weights are held to the default's: the L2 penalty on their difference,
 # against a class-balanced log loss summed over the site's labels (so a few hundred of them
 # outweigh the pull where the site's own words speak).
-PRIOR_STRENGTH = 1.0
+PRIOR_STRENGTH = 0.1
 # The share of the site's labels, the most recent, held out to compare candidate and current.
 HOLDOUT_SHARE = 0.2
 
