@@ -102,6 +102,10 @@ def train_check(svc: Services, args: argparse.Namespace, check: str) -> int:
 
 
 def cmd_train_site(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        import scipy  # noqa: F401
+    except ImportError:
+        return fail("train --site needs the training extra: pip install 'commentmod[train]'")
     svc = build_services(settings)
     try:
         checks = [args.check] if args.check else list(CHECKS)
