@@ -19,7 +19,7 @@ from service.queue import CHECK_COMMENTS_TASK, CHECK_TASKS, PURGE_TASK, RELAY_TA
 from service.settings import Settings
 from service.usecases.checks import CheckWork, relay_outbox
 from service.usecases.pipeline import Delivery, run_message
-from service.usecases.services import Services
+from service.usecases.services import NotFound, Services
 from service.usecases.site_models import model_artifact
 from service.usecases.submission import purge_expired_idempotency_keys
 from service.usecases.webhooks import deliver, relay_webhooks
@@ -93,7 +93,13 @@ class Detectors:
         key = (work.site_id, work.check)
         cached = self._site.get(key)
         if cached is None or cached[0] != work.model_version:
-            stored = model_artifact(self._services(), work.site_id, work.check, work.model_version)
+            try:
+                stored = model_artifact(
+                    self._services(), work.site_id, work.check, work.model_version
+                )
+            except NotFound:  # deleted since the job was read (its site was): the default
+                log.warning("site model gone", extra={"check": work.check})
+                return self(work.check)
             artifact = artifact_from_bytes(stored.weights, stored.meta or {}, stored.version)
             cached = (stored.version, detector_with(work.check, artifact))
             self._site[key] = cached
