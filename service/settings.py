@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     relay_batch_size: int = Field(default=500, ge=1)
     check_max_retries: int = Field(default=3, ge=0)
     check_retry_backoff_max_seconds: int = Field(default=60, ge=1)
+    # A site with fewer labels for a check keeps the default model (`commentmod train --site`).
+    site_model_min_labels: int = Field(default=200, ge=2)
     task_soft_time_limit_seconds: int = Field(default=30, ge=1)
     task_time_limit_seconds: int = Field(default=60, ge=2)
     broker_visibility_timeout_seconds: int = Field(default=300, ge=10)

@@ -66,7 +66,7 @@ def make_celery(settings: Settings) -> Celery:
     app.steps["consumer"].add(WorkerHeartbeat)
     services = LazyServices(settings)
     worker_process_init.connect(lambda **_: services.reset(), weak=False)
-    detectors = Detectors(settings)
+    detectors = Detectors(settings, services)
     worker_init.connect(lambda **_: detectors.preload(), weak=False)
     register_tasks(app, services, settings, detectors)
     return app

@@ -19,11 +19,13 @@ from service.queue import CHECK_COMMENTS_TASK, CHECK_TASKS, PURGE_TASK, RELAY_TA
 from service.settings import Settings
 from service.usecases.checks import CheckWork, relay_outbox
 from service.usecases.pipeline import Delivery, run_message
-from service.usecases.services import Services
+from service.usecases.services import NotFound, Services
+from service.usecases.site_models import model_artifact
 from service.usecases.submission import purge_expired_idempotency_keys
 from service.usecases.webhooks import deliver, relay_webhooks
 from workers.checks.base import CheckInput, Detector
 from workers.checks.registry import get_detector
+from workers.checks.site_models import artifact_from_bytes, detector_with
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +64,18 @@ def backoff_seconds(retries: int, cap: int) -> int:
 class Detectors:
     """The detectors of one worker, loaded once. ``preload`` runs in the worker's main process
     before the pool forks, so the children share the models' memory and no comment waits
-    for a model to load."""
+    for a model to load.
 
-    def __init__(self, settings: Settings) -> None:
+    With ``services``, a job whose work names a site model version (the site's active one,
+    read with the job) runs that site's detector: loaded from the database on first use and
+    kept per (site, check) until another version is named, so a promotion or rollback takes
+    effect on the next job without a restart."""
+
+    def __init__(self, settings: Settings, services: Callable[[], Services] | None = None) -> None:
         self._settings = settings
+        self._services = services
         self._loaded: dict[str, Detector] = {}
+        self._site: dict[tuple[int, str], tuple[int, Detector]] = {}
 
     def __call__(self, check: str) -> Detector:
         if check not in self._loaded:
@@ -77,8 +86,27 @@ class Detectors:
         for check in self._settings.checks:
             self(check)
 
+    def for_work(self, work: CheckWork) -> Detector:
+        """The detector for this job: the site's model version it names, else the default."""
+        if work.model_version is None or work.site_id is None or self._services is None:
+            return self(work.check)
+        key = (work.site_id, work.check)
+        cached = self._site.get(key)
+        if cached is None or cached[0] != work.model_version:
+            try:
+                stored = model_artifact(
+                    self._services(), work.site_id, work.check, work.model_version
+                )
+            except NotFound:  # deleted since the job was read (its site was): the default
+                log.warning("site model gone", extra={"check": work.check})
+                return self(work.check)
+            artifact = artifact_from_bytes(stored.weights, stored.meta or {}, stored.version)
+            cached = (stored.version, detector_with(work.check, artifact))
+            self._site[key] = cached
+        return cached[1]
+
     def run(self, work: CheckWork) -> CheckResult:
-        return run_detector(self(work.check), work)
+        return run_detector(self.for_work(work), work)
 
 
 def register_tasks(

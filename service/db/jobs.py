@@ -62,6 +62,7 @@ def works_statement() -> Any:
     return (
         select(
             c.id,
+            c.site_id,
             c.text,
             c.author_name,
             c.author_url,

@@ -7,11 +7,13 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -302,3 +304,23 @@ class SpamMemoryEntry(Base):
     last_comment_id: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SiteModel(Base):
+    """A site's own trained model for one check (``commentmod train --site``): versioned,
+    at most one active per (site, check); the workers load the active one from here."""
+
+    __tablename__ = "site_models"
+    __table_args__ = (
+        UniqueConstraint("site_id", "check", "version", name="uq_site_model_version"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    check: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
+    weights: Mapped[bytes] = mapped_column(LargeBinary)  # the artifact's .npz
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON)  # the artifact's .json
+    is_active: Mapped[bool] = mapped_column(Boolean, default=False)

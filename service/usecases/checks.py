@@ -41,6 +41,10 @@ class CheckWork:
     user_agent: str | None
     referrer: str | None
     attempt: int
+    # The site and its active model version for this check (None: the default model), read
+    # in the same transaction, so a worker knows which site model to use (issue 17).
+    site_id: int | None = None
+    model_version: int | None = None
 
 
 def start_checks(
@@ -86,6 +90,8 @@ def _works(uow: UnitOfWork, attempts: Attempts) -> list[CheckWork]:
     """The work of the jobs just counted, for their comments that are still pending."""
     if not attempts:
         return []
+    rows = uow.jobs.work_rows(list(attempts))
+    versions = uow.site_models.active_versions([row.site_id for row in rows])
     return [
         CheckWork(
             comment_id=row.id,
@@ -99,8 +105,10 @@ def _works(uow: UnitOfWork, attempts: Attempts) -> list[CheckWork]:
             user_agent=row.user_agent,
             referrer=row.referrer,
             attempt=attempt,
+            site_id=row.site_id,
+            model_version=versions.get((row.site_id, check)),
         )
-        for row in uow.jobs.work_rows(list(attempts))
+        for row in rows
         for check, attempt in sorted(attempts[row.id].items())
     ]
 
