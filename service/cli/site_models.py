@@ -150,13 +150,22 @@ def _listed(model: StoredModel) -> dict[str, Any]:
 def add_commands(sub: Any) -> None:
     models = sub.add_parser("models", help="a site's own models: list, promote, roll back")
     models_sub = models.add_subparsers(dest="models_command", required=True)
-    for name in ("list", "promote", "rollback"):
-        command = models_sub.add_parser(name)
-        command.add_argument("--site", required=True)
+    helps = {
+        "list": "the site's stored model versions and which one is active",
+        "promote": "make a stored version the active one",
+        "rollback": "go back to the previous version (then to the default model)",
+    }
+    for name, text in helps.items():
+        command = models_sub.add_parser(name, help=text)
+        command.add_argument("--site", required=True, help="the site's slug")
         if name == "list":
-            command.add_argument("--check", choices=list(CHECKS))
+            command.add_argument("--check", choices=list(CHECKS), help="one check only")
         else:
-            command.add_argument("--check", choices=list(CHECKS), required=True)
+            command.add_argument(
+                "--check", choices=list(CHECKS), required=True, help="which check's model"
+            )
         if name == "promote":
-            command.add_argument("--version", type=int, required=True)
+            command.add_argument(
+                "--version", type=int, required=True, help="the version to make active"
+            )
         command.set_defaults(func=cmd_models)
