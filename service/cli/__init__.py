@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from service.cli import detectors, privacy, runtime, serve, sites
+from service.cli import detectors, imports, privacy, runtime, serve, sites
 from service.cli.common import fail
 from service.db.errors import StorageUnavailable
 from service.settings import load_settings
@@ -21,6 +21,7 @@ COMMAND_GROUPS = (
     privacy.add_commands,
     runtime.add_commands,
     detectors.add_commands,
+    imports.add_commands,
 )
 
 
