@@ -44,6 +44,10 @@ def _refuse_entities(*_: object) -> None:
     raise ExportRefused("the file declares XML entities: refused (exports never need them)")
 
 
+def _refuse_external(*_: object) -> int:
+    raise ExportRefused("the file refers to an external entity: refused")
+
+
 def xml_events(stream: BinaryIO) -> Iterator[XmlEvent]:
     """The file's elements as start and end events, in order. Raises :class:`ExportRefused`
     (naming the line) when the file is not well-formed or declares entities."""
@@ -51,7 +55,7 @@ def xml_events(stream: BinaryIO) -> Iterator[XmlEvent]:
     parser.buffer_text = True
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     parser.EntityDeclHandler = _refuse_entities
-    parser.ExternalEntityRefHandler = _refuse_entities
+    parser.ExternalEntityRefHandler = _refuse_external
     events: list[XmlEvent] = []
     texts: list[list[str]] = []
 
