@@ -51,7 +51,8 @@ COMMENT = """<wp:comment><wp:comment_id>{n}</wp:comment_id>
 <wp:comment_author_email><![CDATA[reader{a}@example.com]]></wp:comment_author_email>
 <wp:comment_author_url></wp:comment_author_url>
 <wp:comment_author_IP><![CDATA[203.0.{b}.{c}]]></wp:comment_author_IP>
-<wp:comment_date_gmt><![CDATA[2023-{month:02d}-{day:02d} {hour:02d}:{minute:02d}:00]]></wp:comment_date_gmt>
+<wp:comment_date_gmt><![CDATA[2023-{month:02d}-{day:02d} {hour:02d}:{minute:02d}:00]]>
+</wp:comment_date_gmt>
 <wp:comment_content><![CDATA[{text}]]></wp:comment_content>
 <wp:comment_approved><![CDATA[{state}]]></wp:comment_approved>
 <wp:comment_type><![CDATA[comment]]></wp:comment_type>
@@ -108,7 +109,9 @@ def run_import(env: dict[str, str], slug: str, export: Path) -> dict[str, Any]:
     summary = json.loads(output)
     return {
         "seconds": round(seconds, 1),
-        "comments_per_second": round((summary["imported"] + summary["skipped_duplicate"]) / seconds),
+        "comments_per_second": round(
+            (summary["imported"] + summary["skipped_duplicate"]) / seconds
+        ),
         "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
         "imported": summary["imported"],
         "skipped_duplicate": summary["skipped_duplicate"],

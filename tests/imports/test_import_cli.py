@@ -71,7 +71,9 @@ def _export(cli: Any, slug: str, check: str, path: Path) -> list[dict[str, str]]
 def test_wordpress_import_end_to_end(
     cli: Any, client: FlaskClient, services: Services, slug: str, tmp_path: Path
 ) -> None:
-    code, summary, output = cli("import", "wordpress", "--site", slug, str(FIXTURES / "wordpress.xml"))
+    code, summary, output = cli(
+        "import", "wordpress", "--site", slug, str(FIXTURES / "wordpress.xml")
+    )
     assert code == 0, output
     assert summary["imported"] == 6 and summary["malformed"] == 2
     assert summary["by_status"] == {"held": 1, "published": 3, "rejected": 1, "spam": 1}
@@ -108,9 +110,7 @@ def test_wordpress_import_end_to_end(
         actors = set(
             uow.session.scalars(select(AuditEvent.actor).where(AuditEvent.site_id == site_id))
         )
-        hooks = uow.session.scalar(
-            select(func.count()).where(WebhookDelivery.site_id == site_id)
-        )
+        hooks = uow.session.scalar(select(func.count()).where(WebhookDelivery.site_id == site_id))
         jobs = uow.session.scalar(
             select(func.count()).where(CheckJob.comment_id.in_([c.id for c in comments]))
         )
@@ -132,16 +132,15 @@ def test_wordpress_import_end_to_end(
     assert [(c.id, c.status) for c in _site_comments(services, slug)] == before
 
 
-def test_the_email_is_nowhere_in_clear_text(
-    cli: Any, services: Services, slug: str
-) -> None:
+def test_the_email_is_nowhere_in_clear_text(cli: Any, services: Services, slug: str) -> None:
     code, _, output = cli("import", "wordpress", "--site", slug, str(FIXTURES / "wordpress.xml"))
     assert code == 0 and FIXTURE_EMAIL not in output
     site_id = _site_comments(services, slug)[0].site_id
     with services.storage.engine.connect() as conn:
         for table in ("comments", "audit_events", "moderation_labels"):
             rows = conn.execute(
-                text(f"SELECT * FROM {table} WHERE site_id = :s"), {"s": site_id}  # noqa: S608
+                text(f"SELECT * FROM {table} WHERE site_id = :s"),
+                {"s": site_id},
             ).all()
             assert rows and FIXTURE_EMAIL not in repr(rows)
 
@@ -171,7 +170,9 @@ def test_disqus_and_csv_imports_with_trash_as(
     assert code == 0 and again["imported"] == 0 and again["skipped_duplicate"] == 5
 
 
-def test_refused_file_imports_nothing(cli: Any, services: Services, slug: str, tmp_path: Path) -> None:
+def test_refused_file_imports_nothing(
+    cli: Any, services: Services, slug: str, tmp_path: Path
+) -> None:
     broken = tmp_path / "broken.xml"
     content = (FIXTURES / "wordpress.xml").read_text(encoding="utf-8")
     broken.write_text(content.replace("</channel>", ""), encoding="utf-8")
