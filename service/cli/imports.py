@@ -63,7 +63,13 @@ class Progress:
         )
 
 
+# A batch is one multi-row INSERT: 26 parameters a comment, under SQLite's 32,766.
+MAX_BATCH = 1000
+
+
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    if not 1 <= args.batch_size <= MAX_BATCH:
+        return fail(f"--batch-size must be between 1 and {MAX_BATCH}")
     entries = _parser(args)
     try:
         total = sum(1 for _ in entries())  # the whole file is read once before any write

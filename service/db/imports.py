@@ -33,11 +33,8 @@ class ImportedComments:
             return set()
         dialect_insert = pg_insert if is_postgresql(self.s.get_bind()) else sqlite_insert
         statement = dialect_insert(COMMENTS).on_conflict_do_nothing().returning(COMMENTS.c.id)
-        inserted: set[str] = set()
         # One multi-row INSERT … RETURNING per batch (executemany cannot return rows).
-        result = self.s.execute(statement.values(list(rows)))
-        inserted.update(result.scalars().all())
-        return inserted
+        return set(self.s.execute(statement.values(list(rows))).scalars().all())
 
     def add_audit(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
