@@ -92,26 +92,34 @@ def write_export(path: Path, count: int) -> None:
 
 
 def run_import(env: dict[str, str], slug: str, export: Path) -> dict[str, Any]:
+    out_path, err_path = export.with_suffix(".out"), export.with_suffix(".err")
     started = time.perf_counter()
-    child = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "import", "wordpress", "--site", slug, str(export)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    assert child.stdout is not None
-    output = child.stdout.read()
-    _, status, usage = os.wait4(child.pid, 0)
+    with out_path.open("wb") as out, err_path.open("wb") as err:
+        child = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "service.cli",
+                "import",
+                "wordpress",
+                "--site",
+                slug,
+                str(export),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=err,
+        )
+        _, status, usage = os.wait4(child.pid, 0)  # the child's own peak RSS
     seconds = time.perf_counter() - started
     if status != 0:
-        raise SystemExit(f"import failed with status {status}")
-    summary = json.loads(output)
+        raise SystemExit(f"import failed: {err_path.read_text()[-2000:]}")
+    summary = json.loads(out_path.read_text())
+    done = summary["imported"] + summary["skipped_duplicate"]
     return {
         "seconds": round(seconds, 1),
-        "comments_per_second": round(
-            (summary["imported"] + summary["skipped_duplicate"]) / seconds
-        ),
+        "comments_per_second": round(done / seconds),
         "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
         "imported": summary["imported"],
         "skipped_duplicate": summary["skipped_duplicate"],

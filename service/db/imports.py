@@ -33,8 +33,9 @@ class ImportedComments:
             return set()
         dialect_insert = pg_insert if is_postgresql(self.s.get_bind()) else sqlite_insert
         statement = dialect_insert(COMMENTS).on_conflict_do_nothing().returning(COMMENTS.c.id)
-        # One multi-row INSERT … RETURNING per batch (executemany cannot return rows).
-        return set(self.s.execute(statement.values(list(rows))).scalars().all())
+        # executemany with RETURNING: SQLAlchemy sends it as batched multi-row INSERTs
+        # ("insertmanyvalues") from one compiled statement.
+        return set(self.s.execute(statement, list(rows)).scalars().all())
 
     def add_audit(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
