@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from service.cli import config, detectors, privacy, runtime, serve, site_models, sites
+from service.cli import config, detectors, imports, privacy, runtime, serve, site_models, sites
 from service.cli.common import fail
 from service.db.errors import StorageUnavailable
 from service.domain.privacy import PrivacyConfigError
@@ -36,6 +36,7 @@ COMMAND_GROUPS = (
     runtime.add_commands,
     detectors.add_commands,
     site_models.add_commands,
+    imports.add_commands,
 )
 
 # Commands that never touch personal data run without the secrets.

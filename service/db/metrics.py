@@ -74,7 +74,9 @@ class MetricsQueries:
                 .join(
                     system,
                     (system.comment_id == AuditEvent.comment_id)
-                    & (system.from_status == Status.PENDING.value),
+                    & (system.from_status == Status.PENDING.value)
+                    # the checks' decision, not an imported comment's state (actor import:…)
+                    & (system.actor == "system"),
                 )
                 .where(AuditEvent.actor.like("moderator:%"), AuditEvent.created_at > since)
                 .limit(limit)

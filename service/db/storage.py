@@ -22,6 +22,7 @@ from service.db.dashboard import DashboardQueries
 from service.db.deliveries import Deliveries
 from service.db.engine import is_postgresql, make_engine, make_session_factory
 from service.db.idempotency import IdempotencyRecords
+from service.db.imports import ImportedComments
 from service.db.jobs import CheckJobs
 from service.db.labels import Labels
 from service.db.metrics import MetricsQueries
@@ -48,6 +49,7 @@ class UnitOfWork:
         self.spam_memory = SpamMemory(session)
         self.labels = Labels(session)
         self.idempotency = IdempotencyRecords(session)
+        self.imports = ImportedComments(session)
         self.metrics = MetricsQueries(session)
         self.dashboard = DashboardQueries(session)
         self.site_models = SiteModels(session)

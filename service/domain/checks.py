@@ -59,8 +59,10 @@ def unavailable(check: str) -> CheckResult:
 class CheckSpec:
     """A registered check. ``detector`` is where its detector factory lives, as
     ``"module:callable"`` (called with the model variant, returns a detector): the workers
-    import it, the web never does. ``labels`` turns a moderator's action into this check's
-    training label (``commentmod labels export``)."""
+    import it, the web never does. ``labels`` turns a stored label's action into this check's
+    training label (``commentmod labels export``): a moderator's or an imported state's
+    ``approve``/``reject``/``spam``, or a check's own label given by a labelled CSV import
+    (``ham``, ``toxic``, ``ok``), which labels that check only."""
 
     detector: str
     labels: Mapping[str, str] = field(default_factory=dict)
@@ -74,11 +76,11 @@ class UnknownCheck(ValueError):
 CHECKS: dict[str, CheckSpec] = {
     "spam": CheckSpec(
         detector="workers.checks.registry:spam_detector",
-        labels=MappingProxyType({"spam": "spam", "approve": "ham"}),
+        labels=MappingProxyType({"spam": "spam", "approve": "ham", "ham": "ham"}),
     ),
     "toxicity": CheckSpec(
         detector="workers.checks.registry:toxicity_detector",
-        labels=MappingProxyType({"reject": "toxic", "approve": "ok"}),
+        labels=MappingProxyType({"reject": "toxic", "approve": "ok", "toxic": "toxic", "ok": "ok"}),
     ),
 }
 

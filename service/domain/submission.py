@@ -212,9 +212,13 @@ class Submission:
     form_started_at: datetime | None
 
     def text_fingerprint(self) -> str:
-        """Duplicate detection compares text up to Unicode form, case and whitespace."""
-        folded = " ".join(unicodedata.normalize("NFKC", self.text).casefold().split())
-        return hashlib.sha256(folded.encode()).hexdigest()
+        return text_fingerprint(self.text)
+
+
+def text_fingerprint(text: str) -> str:
+    """Duplicate detection compares text up to Unicode form, case and whitespace."""
+    folded = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    return hashlib.sha256(folded.encode()).hexdigest()
 
 
 class SubmissionInvalid(Exception):
