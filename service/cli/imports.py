@@ -110,8 +110,10 @@ def add_commands(sub: Any) -> None:
     }
     for name, help_text in helps.items():
         cmd = group.add_parser(name, help=help_text)
-        cmd.add_argument("--site", required=True)
-        cmd.add_argument("file")
+        cmd.add_argument(
+            "--site", required=True, help="the slug of the site the history belongs to"
+        )
+        cmd.add_argument("file", help="the export file to read")
         cmd.add_argument(
             "--trash-as",
             choices=[t.value for t in TrashAs],
@@ -125,5 +127,9 @@ def add_commands(sub: Any) -> None:
         )
         cmd.add_argument("--batch-size", type=int, default=500, help="comments per transaction")
         if name == "wordpress":
-            cmd.add_argument("--keep-pingbacks", action="store_true")
+            cmd.add_argument(
+                "--keep-pingbacks",
+                action="store_true",
+                help="import pingbacks and trackbacks too (skipped by default)",
+            )
         cmd.set_defaults(func=cmd_import, format=name)
