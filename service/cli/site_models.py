@@ -121,17 +121,41 @@ def cmd_models(settings: Settings, args: argparse.Namespace) -> int:
     try:
         if args.models_command == "list":
             print_json([_listed(m) for m in list_models(svc, args.site, args.check)])
-        elif args.models_command == "promote":
-            promote(svc, args.site, args.check, args.version)
-            print(f"{args.check}: version {args.version} active for {args.site}")
-        else:
-            now = rollback(svc, args.site, args.check)
-            print(f"{args.check}: {'default model' if now is None else f'version {now}'} active")
+            return 0
+        checks = _target_checks(svc, args)
+        if isinstance(checks, str):
+            return fail(checks)
+        for check in checks:
+            if args.models_command == "promote":
+                promote(svc, args.site, check, args.version)
+                print(f"{check}: version {args.version} active for {args.site}")
+            else:
+                now = rollback(svc, args.site, check)
+                print(f"{check}: {'default model' if now is None else f'version {now}'} active")
     except NotFound as exc:
         return fail(str(exc))
     finally:
         svc.close()
     return 0
+
+
+def _target_checks(svc: Services, args: argparse.Namespace) -> list[str] | str:
+    """The checks ``promote``/``rollback`` act on: ``--check``, else (as the SPEC's
+    ``models promote|rollback --site SLUG`` allows) every check with an active site model
+    for a rollback, or the one check that has the version for a promote; a message when
+    that is none or ambiguous."""
+    if args.check:
+        return [args.check]
+    stored = list_models(svc, args.site, None)
+    if args.models_command == "rollback":
+        checks = sorted({m.check for m in stored if m.is_active})
+        return checks or f"{args.site} runs the default models: nothing to roll back"
+    checks = sorted({m.check for m in stored if m.version == args.version})
+    if len(checks) == 1:
+        return checks
+    if not checks:
+        return f"{args.site} has no stored model version {args.version}"
+    return f"version {args.version} exists for {', '.join(checks)}: give --check"
 
 
 def _listed(model: StoredModel) -> dict[str, Any]:
@@ -162,7 +186,9 @@ def add_commands(sub: Any) -> None:
             command.add_argument("--check", choices=list(CHECKS), help="one check only")
         else:
             command.add_argument(
-                "--check", choices=list(CHECKS), required=True, help="which check's model"
+                "--check",
+                choices=list(CHECKS),
+                help="which check's model (default: every check the command applies to)",
             )
         if name == "promote":
             command.add_argument(

@@ -17,6 +17,7 @@ from service.usecases.services import (
     Forbidden,
     NotFound,
     PolicyConflict,
+    Services,
     SiteExists,
     build_services,
 )
@@ -222,17 +223,37 @@ def cmd_moderators_list(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
+def resolve_moderator(svc: Services, name_or_id: str) -> int | str:
+    """The id of the moderator called ``name_or_id`` (the SPEC's NAME), or of that numeric id;
+    a message instead when there is none or the name is ambiguous. Active moderators first:
+    a revoked one is chosen only when no active one has that name."""
+    moderators = list_moderators(svc)
+    if name_or_id.isdigit() and any(m.id == int(name_or_id) for m in moderators):
+        return int(name_or_id)
+    named = [m for m in moderators if m.name == name_or_id]
+    active = [m for m in named if m.revoked_at is None] or named
+    if not active:
+        return f"no moderator named {name_or_id!r} (see: commentmod moderators list)"
+    if len(active) > 1:
+        ids = ", ".join(str(m.id) for m in active)
+        return f"several moderators are named {name_or_id!r} (ids {ids}); give the id instead"
+    return active[0].id
+
+
 def cmd_moderators_rotate_token(settings: Settings, args: argparse.Namespace) -> int:
     svc = build_services(settings)
     try:
-        token = rotate_moderator_token(svc, args.id)
+        moderator_id = resolve_moderator(svc, args.moderator)
+        if isinstance(moderator_id, str):
+            return fail(moderator_id)
+        token = rotate_moderator_token(svc, moderator_id)
     except NotFound:
-        return fail(f"no moderator {args.id}")
+        return fail(f"no moderator {args.moderator!r}")
     except Forbidden:
-        return fail(f"moderator {args.id} is revoked; create a new moderator instead")
+        return fail(f"moderator {args.moderator!r} is revoked; create a new moderator instead")
     finally:
         svc.close()
-    print_json({"moderator": args.id, "token": token})
+    print_json({"moderator": args.moderator, "id": moderator_id, "token": token})
     return 0
 
 
@@ -299,7 +320,9 @@ def _add_moderator_commands(sub: Any) -> None:
     rotate = mods.add_parser(
         "rotate-token", help="give a moderator a new token, printed once; the old one stops"
     )
-    rotate.add_argument("id", type=int, help="the moderator's id (see moderators list)")
+    rotate.add_argument(
+        "moderator", help="the moderator's name (as created), or its id (see moderators list)"
+    )
     rotate.set_defaults(func=cmd_moderators_rotate_token)
     revoke = mods.add_parser("revoke", help="revoke a moderator's token for good")
     revoke.add_argument("id", type=int, help="the moderator's id (see moderators list)")

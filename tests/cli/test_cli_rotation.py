@@ -79,15 +79,17 @@ def test_sites_list_and_rotate_key(cli: Cli, api: FlaskClient) -> None:
 def test_moderators_list_and_rotate_token(cli: Cli, api: FlaskClient) -> None:
     slug = f"rotm-{uuid.uuid4().hex[:8]}"
     assert cli("sites", "create", slug)[0] == 0
-    code, mod = cli("moderators", "create", "Rita", "--site", slug)
+    name = f"Rita {uuid.uuid4().hex[:6]}"
+    code, mod = cli("moderators", "create", name, "--site", slug)
     assert code == 0 and moderator_token_works(api, mod["token"])
     code, listed = cli("moderators", "list")
     mine = [m for m in listed if m["id"] == mod["id"]]
     assert code == 0 and mine[0]["sites"] == [slug] and mine[0]["revoked_at"] is None
     assert "token" not in mine[0]
 
-    code, rotated = cli("moderators", "rotate-token", str(mod["id"]))
-    assert code == 0 and rotated["token"] != mod["token"]
+    # By NAME, as the SPEC writes it (an id works too, below).
+    code, rotated = cli("moderators", "rotate-token", name)
+    assert code == 0 and rotated["id"] == mod["id"] and rotated["token"] != mod["token"]
     assert not moderator_token_works(api, mod["token"])
     assert moderator_token_works(api, rotated["token"])
 
@@ -97,3 +99,17 @@ def test_moderators_list_and_rotate_token(cli: Cli, api: FlaskClient) -> None:
     assert not moderator_token_works(api, rotated["token"])
     code, listed = cli("moderators", "list")
     assert [m["revoked_at"] is not None for m in listed if m["id"] == mod["id"]] == [True]
+
+
+def test_rotate_token_by_an_ambiguous_name_asks_for_the_id(cli: Any) -> None:
+    slug = f"rotn-{uuid.uuid4().hex[:8]}"
+    assert cli("sites", "create", slug)[0] == 0
+    name = f"Twin {uuid.uuid4().hex[:6]}"
+    first = cli("moderators", "create", name, "--site", slug)[1]
+    second = cli("moderators", "create", name, "--site", slug)[1]
+    code, err = cli("moderators", "rotate-token", name)
+    assert code == 2 and "several moderators" in err and str(first["id"]) in err
+    code, rotated = cli("moderators", "rotate-token", str(second["id"]))
+    assert code == 0 and rotated["id"] == second["id"]
+    code, err = cli("moderators", "rotate-token", f"nobody {uuid.uuid4().hex[:6]}")
+    assert code == 2 and "no moderator named" in err
