@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -68,7 +68,10 @@ def start_chromium(profile: Path, width: int = 1280, height: int = 900) -> WebDr
 
 
 def wait(driver: WebDriver) -> WebDriverWait[WebDriver]:
-    return WebDriverWait(driver, WAIT_SECONDS)
+    # A form POST navigates: while the old page goes, reading a found element can fail with a
+    # stale element or Chromium's "node does not belong to the document". Both are passing
+    # states of a page in flight, so the wait polls on until its condition holds or times out.
+    return WebDriverWait(driver, WAIT_SECONDS, ignored_exceptions=(WebDriverException,))
 
 
 def _page(driver: WebDriver) -> str:
