@@ -16,6 +16,8 @@ Letters masked by symbols (``f*ck``, ``sh!t``) are not folded here (the hidden l
 known); :class:`Lexicon` matches such words against its one-word entries.
 Elongation (``chuuuutiya``) is not folded here: :class:`Lexicon` matches repeated letters, so
 the double letters that distinguish words (``chhod`` vs ``chod``) survive.
+The character tables (invisible, look-alike, leetspeak, Devanagari signs) are in
+:mod:`workers.checks.normalize_tables`.
 """
 
 from __future__ import annotations
@@ -28,38 +30,16 @@ from pathlib import Path
 
 import regex
 
-# Dropped for matching: invisible characters used to split a word so a filter misses it.
-_INVISIBLE = frozenset(
-    [
-        0x00AD,  # soft hyphen
-        0x034F,  # combining grapheme joiner
-        0x061C,  # Arabic letter mark
-        0x180E,  # Mongolian vowel separator
-        0xFEFF,  # BOM / zero-width no-break space
-        *range(0x200B, 0x2010),  # ZWSP, ZWNJ, ZWJ, LRM, RLM
-        *range(0x202A, 0x202F),  # bidi embeddings/overrides
-        *range(0x2060, 0x2065),  # word joiner, invisible operators
-        *range(0x2066, 0x206A),  # bidi isolates
-    ]
+from workers.checks.normalize_tables import (
+    ANUSVARA,
+    CHANDRABINDU,
+    HOMOGLYPHS,
+    INVISIBLE,
+    LATIN_COMBINING,
+    LEET,
+    MAX_LEET_RUN,
+    NUKTA,
 )
-
-# Lower-case Cyrillic and Greek letters that render like Latin ones (applied after casefold).
-_HOMOGLYPHS = {
-    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",
-    "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ї": "i", "ј": "j", "ѕ": "s", "ԁ": "d",
-    "ɡ": "g", "ʏ": "y", "ɪ": "i", "ո": "n", "ս": "u",
-    "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p",
-    "τ": "t", "υ": "u", "χ": "x", "ω": "w", "σ": "o", "ς": "c",
-}  # fmt: skip
-
-_LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "@": "a", "$": "s"}
-# Longer digit runs are numbers (prices, years, phone numbers), not disguised letters.
-_MAX_LEET_RUN = 3
-
-_NUKTA = "\u093c"
-_CHANDRABINDU = "\u0901"
-_ANUSVARA = "\u0902"
-_LATIN_COMBINING = range(0x0300, 0x0370)
 
 # Three or more single letters split by one or two separator characters: "f u c k", "c.h.u.t".
 _SEPARATED_LETTERS = regex.compile(
@@ -101,16 +81,16 @@ def _fold_char(ch: str) -> str:
     out: list[str] = []
     for c in unicodedata.normalize("NFKD", ch):
         code = ord(c)
-        if code in _LATIN_COMBINING or c == _NUKTA or code in _INVISIBLE:
+        if code in LATIN_COMBINING or c == NUKTA or code in INVISIBLE:
             continue
-        if c == _CHANDRABINDU:
-            out.append(_ANUSVARA)
+        if c == CHANDRABINDU:
+            out.append(ANUSVARA)
             continue
         if "\u0966" <= c <= "\u096f":  # Devanagari digits
             out.append(chr(code - 0x0966 + 0x30))
             continue
         for f in c.casefold():
-            out.append(_HOMOGLYPHS.get(f, f))
+            out.append(HOMOGLYPHS.get(f, f))
     return "".join(out)
 
 
@@ -124,16 +104,16 @@ def _unleet(chars: list[str]) -> None:
     n = len(chars)
     i = 0
     while i < n:
-        if chars[i] not in _LEET:
+        if chars[i] not in LEET:
             i += 1
             continue
         j = i
-        while j < n and chars[j] in _LEET:
+        while j < n and chars[j] in LEET:
             j += 1
         touches_letter = (i > 0 and _is_letter(chars[i - 1])) or (j < n and _is_letter(chars[j]))
-        if touches_letter and j - i <= _MAX_LEET_RUN:
+        if touches_letter and j - i <= MAX_LEET_RUN:
             for k in range(i, j):
-                chars[k] = _LEET[chars[k]]
+                chars[k] = LEET[chars[k]]
         i = j
 
 
