@@ -40,7 +40,7 @@ class SubmissionShape:
 
 @functools.cache
 def submission_statements(shape: SubmissionShape) -> tuple[Any, Any, Any]:
-    """The statements of :func:`_store_submission` for one shape, with bound parameters only.
+    """The statements of :func:`store_submission` for one shape, with bound parameters only.
 
     ``INSERT … SELECT <parameters> WHERE <guards> RETURNING id``: the guards are the duplicate,
     flood and parent conditions (a concurrent twin that passes them both still meets the
@@ -48,63 +48,72 @@ def submission_statements(shape: SubmissionShape) -> tuple[Any, Any, Any]:
     compiled form of the dialects' upsert constructs, and compiling costs more than the rest. On
     PostgreSQL the job and idempotency inserts are CTEs that read the stored id, so nothing is
     written unless the comment is; on SQLite (no DML in CTEs) they are separate statements.
-    PostgreSQL types a bare parameter in a select list as text, so each one is cast to its
-    column's type there; SQLite's CAST would alter JSON text, so it only gets the type.
     """
-    convert = cast_ if shape.is_pg else type_coerce
-
-    def param(table: Table, name: str, key: str | None = None) -> Any:
-        type_ = table.c[name].type
-        return convert(bindparam(key or f"c_{name}", type_=type_), type_)
-
-    c = COMMENTS.c
-    guards = _guards(shape)
     insert_comment = (
         insert(COMMENTS)
         .from_select(
             list(shape.values),
-            select(*(param(COMMENTS, k) for k in shape.values)).where(*guards),
+            select(*(_param(shape, COMMENTS, k) for k in shape.values)).where(*_guards(shape)),
         )
-        .returning(c.id)
+        .returning(COMMENTS.c.id)
     )
     stored = insert_comment.cte("stored") if shape.is_pg else None
-    comment_id = stored.c.id if stored is not None else param(COMMENTS, "id")
-    # One job row per check (a UNION ALL: a VALUES list would defeat the statement cache).
-    job_rows = [
-        select(
-            comment_id,
-            convert(literal(check, type_=JOBS.c.check.type), JOBS.c.check.type),
-            param(JOBS, "created_at"),
-            param(JOBS, "next_send_at", "next_send_at"),
-            literal(0),
-            literal(0),
-        )
-        for check in shape.checks
-    ]
-    insert_jobs = insert(JOBS).from_select(
-        ["comment_id", "check", "created_at", "next_send_at", "send_count", "attempt_count"],
-        union_all(*job_rows) if len(job_rows) > 1 else job_rows[0],
-    )
-    insert_record = (
-        insert(IDEMPOTENCY).from_select(
-            ["site_id", "key", "request_hash", "created_at", "comment_id"],
-            select(
-                param(IDEMPOTENCY, "site_id"),
-                param(IDEMPOTENCY, "key", "i_key"),
-                param(IDEMPOTENCY, "request_hash", "i_request_hash"),
-                param(IDEMPOTENCY, "created_at"),
-                comment_id,
-            ),
-        )
-        if shape.has_idempotency
-        else None
-    )
+    comment_id = stored.c.id if stored is not None else _param(shape, COMMENTS, "id")
+    insert_jobs = _insert_jobs(shape, comment_id)
+    insert_record = _insert_idempotency(shape, comment_id) if shape.has_idempotency else None
     if stored is None:
         return insert_comment, insert_jobs, insert_record
     statement = select(stored.c.id).add_cte(insert_jobs.cte("jobs"))
     if insert_record is not None:
         statement = statement.add_cte(insert_record.cte("idempotency"))
     return statement, None, None
+
+
+def _convert(shape: SubmissionShape) -> Any:
+    """PostgreSQL types a bare parameter in a select list as text, so each one is cast to its
+    column's type there; SQLite's CAST would alter JSON text, so it only gets the type."""
+    return cast_ if shape.is_pg else type_coerce
+
+
+def _param(shape: SubmissionShape, table: Table, name: str, key: str | None = None) -> Any:
+    """The bound parameter (``c_<name>`` unless ``key``) for ``table``'s column ``name``."""
+    type_ = table.c[name].type
+    return _convert(shape)(bindparam(key or f"c_{name}", type_=type_), type_)
+
+
+def _insert_jobs(shape: SubmissionShape, comment_id: Any) -> Any:
+    """The check jobs of the comment ``comment_id``: one row per check (a UNION ALL: a VALUES
+    list would defeat the statement cache)."""
+    check_type = JOBS.c.check.type
+    job_rows = [
+        select(
+            comment_id,
+            _convert(shape)(literal(check, type_=check_type), check_type),
+            _param(shape, JOBS, "created_at"),
+            _param(shape, JOBS, "next_send_at", "next_send_at"),
+            literal(0),
+            literal(0),
+        )
+        for check in shape.checks
+    ]
+    return insert(JOBS).from_select(
+        ["comment_id", "check", "created_at", "next_send_at", "send_count", "attempt_count"],
+        union_all(*job_rows) if len(job_rows) > 1 else job_rows[0],
+    )
+
+
+def _insert_idempotency(shape: SubmissionShape, comment_id: Any) -> Any:
+    """The Idempotency-Key record of the comment ``comment_id``."""
+    return insert(IDEMPOTENCY).from_select(
+        ["site_id", "key", "request_hash", "created_at", "comment_id"],
+        select(
+            _param(shape, IDEMPOTENCY, "site_id"),
+            _param(shape, IDEMPOTENCY, "key", "i_key"),
+            _param(shape, IDEMPOTENCY, "request_hash", "i_request_hash"),
+            _param(shape, IDEMPOTENCY, "created_at"),
+            comment_id,
+        ),
+    )
 
 
 def _guards(shape: SubmissionShape) -> list[Any]:

@@ -73,21 +73,11 @@ def submit_comment(
     values = _comment_row(svc, site, submission, now)
     comment_id = values["id"]
     idempotency = (
-        {
-            "site_id": site.id,
-            "key": idempotency_key,
-            "request_hash": request_hash or "",
-            "comment_id": comment_id,
-            "created_at": now,
-        }
+        _idempotency_row(site, idempotency_key, request_hash, comment_id, now)
         if idempotency_key
         else None
     )
-    flood_since = (
-        now - timedelta(seconds=svc.settings.flood_interval_seconds)
-        if svc.settings.flood_interval_seconds > 0
-        else None
-    )
+    flood_since = _flood_since(svc, now)
     for _ in range(3):
         try:
             is_stored = store_submission(
@@ -114,6 +104,26 @@ def submit_comment(
         raise DuplicateComment()
     svc.producer.enqueue_checks(comment_id, svc.settings.checks)
     return Accepted(id=comment_id, thread_id=submission.thread_id, created_at=now)
+
+
+def _idempotency_row(
+    site: SiteRef, key: str, request_hash: str | None, comment_id: str, now: datetime
+) -> dict[str, Any]:
+    """The ``idempotency_keys`` row stored with a submission that carries an Idempotency-Key."""
+    return {
+        "site_id": site.id,
+        "key": key,
+        "request_hash": request_hash or "",
+        "comment_id": comment_id,
+        "created_at": now,
+    }
+
+
+def _flood_since(svc: Services, now: datetime) -> datetime | None:
+    """The start of the flood window (None when the flood guard is off)."""
+    if svc.settings.flood_interval_seconds > 0:
+        return now - timedelta(seconds=svc.settings.flood_interval_seconds)
+    return None
 
 
 def _comment_row(
