@@ -3,38 +3,24 @@
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 from flask.testing import FlaskClient
 
 from service.api import create_app
-from service.cli import main
 from service.settings import Settings
 from service.usecases.services import build_services
 from tests.conftest import auth
-from tests.support.processes import settings_env
-
-Cli = Callable[..., tuple[int, Any]]
+from tests.support.cli import Cli, cli_runner
 
 
 @pytest.fixture
 def cli(
     settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> Cli:
-    for name, value in settings_env(settings).items():
-        if name.startswith("COMMENTMOD_"):
-            monkeypatch.setenv(name, value)
-
-    def run(*argv: str) -> tuple[int, Any]:
-        code = main(list(argv))
-        captured = capsys.readouterr()
-        return code, json.loads(captured.out) if code == 0 else captured.err
-
-    return run
+    return cli_runner(settings, monkeypatch, capsys)
 
 
 @pytest.fixture
@@ -60,19 +46,19 @@ def moderator_token_works(api: FlaskClient, token: str) -> bool:
 
 def test_sites_list_and_rotate_key(cli: Cli, api: FlaskClient) -> None:
     slug = f"rot-{uuid.uuid4().hex[:8]}"
-    code, created = cli("sites", "create", slug, "--name", "Rotation")
+    code, created, _ = cli("sites", "create", slug, "--name", "Rotation")
     assert code == 0
-    code, listed = cli("sites", "list")
+    code, listed, _ = cli("sites", "list")
     mine = [s for s in listed if s["site"] == slug]
     assert code == 0 and len(mine) == 1 and mine[0]["name"] == "Rotation"
     assert "api_key" not in mine[0]
     assert site_key_works(api, created["api_key"])
 
-    code, rotated = cli("sites", "rotate-key", slug)
+    code, rotated, _ = cli("sites", "rotate-key", slug)
     assert code == 0 and rotated["api_key"] != created["api_key"]
     assert not site_key_works(api, created["api_key"])
     assert site_key_works(api, rotated["api_key"])
-    code, err = cli("sites", "rotate-key", "no-such-site")
+    code, _, err = cli("sites", "rotate-key", "no-such-site")
     assert code == 2 and "no site" in err
 
 
@@ -80,36 +66,36 @@ def test_moderators_list_and_rotate_token(cli: Cli, api: FlaskClient) -> None:
     slug = f"rotm-{uuid.uuid4().hex[:8]}"
     assert cli("sites", "create", slug)[0] == 0
     name = f"Rita {uuid.uuid4().hex[:6]}"
-    code, mod = cli("moderators", "create", name, "--site", slug)
+    code, mod, _ = cli("moderators", "create", name, "--site", slug)
     assert code == 0 and moderator_token_works(api, mod["token"])
-    code, listed = cli("moderators", "list")
+    code, listed, _ = cli("moderators", "list")
     mine = [m for m in listed if m["id"] == mod["id"]]
     assert code == 0 and mine[0]["sites"] == [slug] and mine[0]["revoked_at"] is None
     assert "token" not in mine[0]
 
     # By NAME, as the SPEC writes it (an id works too, below).
-    code, rotated = cli("moderators", "rotate-token", name)
+    code, rotated, _ = cli("moderators", "rotate-token", name)
     assert code == 0 and rotated["id"] == mod["id"] and rotated["token"] != mod["token"]
     assert not moderator_token_works(api, mod["token"])
     assert moderator_token_works(api, rotated["token"])
 
     assert cli("moderators", "revoke", str(mod["id"]))[0] == 0
-    code, err = cli("moderators", "rotate-token", str(mod["id"]))
+    code, _, err = cli("moderators", "rotate-token", str(mod["id"]))
     assert code == 2 and "revoked" in err
     assert not moderator_token_works(api, rotated["token"])
-    code, listed = cli("moderators", "list")
+    code, listed, _ = cli("moderators", "list")
     assert [m["revoked_at"] is not None for m in listed if m["id"] == mod["id"]] == [True]
 
 
-def test_rotate_token_by_an_ambiguous_name_asks_for_the_id(cli: Any) -> None:
+def test_rotate_token_by_an_ambiguous_name_asks_for_the_id(cli: Cli) -> None:
     slug = f"rotn-{uuid.uuid4().hex[:8]}"
     assert cli("sites", "create", slug)[0] == 0
     name = f"Twin {uuid.uuid4().hex[:6]}"
     first = cli("moderators", "create", name, "--site", slug)[1]
     second = cli("moderators", "create", name, "--site", slug)[1]
-    code, err = cli("moderators", "rotate-token", name)
+    code, _, err = cli("moderators", "rotate-token", name)
     assert code == 2 and "several moderators" in err and str(first["id"]) in err
-    code, rotated = cli("moderators", "rotate-token", str(second["id"]))
+    code, rotated, _ = cli("moderators", "rotate-token", str(second["id"]))
     assert code == 0 and rotated["id"] == second["id"]
-    code, err = cli("moderators", "rotate-token", f"nobody {uuid.uuid4().hex[:6]}")
+    code, _, err = cli("moderators", "rotate-token", f"nobody {uuid.uuid4().hex[:6]}")
     assert code == 2 and "no moderator named" in err

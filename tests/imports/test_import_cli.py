@@ -4,23 +4,21 @@ exported, no webhook, idempotent, and ``--recheck`` decided by a real worker."""
 from __future__ import annotations
 
 import csv
-import json
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, text
 
-from service.cli import main
 from service.db.models import AuditEvent, CheckJob, Comment, WebhookDelivery
 from service.settings import Settings
 from service.usecases.services import Services
 from service.usecases.sites import create_site
 from service.usecases.webhooks import configure_webhook
 from tests.conftest import wait_until
-from tests.support.processes import WorkerProcess, settings_env
+from tests.support.cli import Cli, cli_runner
+from tests.support.processes import WorkerProcess
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_EMAIL = "ravi.import-fixture@example.com"
@@ -29,17 +27,8 @@ FIXTURE_EMAIL = "ravi.import-fixture@example.com"
 @pytest.fixture
 def cli(
     settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Any:
-    for name, value in settings_env(settings).items():
-        if name.startswith("COMMENTMOD_"):
-            monkeypatch.setenv(name, value)
-
-    def run(*argv: str) -> tuple[int, Any, str]:
-        code = main(list(argv))
-        captured = capsys.readouterr()
-        return code, json.loads(captured.out) if code == 0 else None, captured.out + captured.err
-
-    return run
+) -> Cli:
+    return cli_runner(settings, monkeypatch, capsys)
 
 
 @pytest.fixture
@@ -61,7 +50,7 @@ def _site_comments(services: Services, slug: str) -> list[Comment]:
         )
 
 
-def _export(cli: Any, slug: str, check: str, path: Path) -> list[dict[str, str]]:
+def _export(cli: Cli, slug: str, check: str, path: Path) -> list[dict[str, str]]:
     code, _, _ = cli("labels", "export", "--site", slug, "--check", check, str(path))
     assert code == 0
     with path.open(encoding="utf-8", newline="") as f:
@@ -69,7 +58,7 @@ def _export(cli: Any, slug: str, check: str, path: Path) -> list[dict[str, str]]
 
 
 def test_wordpress_import_end_to_end(
-    cli: Any, client: FlaskClient, services: Services, slug: str, tmp_path: Path
+    cli: Cli, client: FlaskClient, services: Services, slug: str, tmp_path: Path
 ) -> None:
     code, summary, output = cli(
         "import", "wordpress", "--site", slug, str(FIXTURES / "wordpress.xml")
@@ -132,7 +121,7 @@ def test_wordpress_import_end_to_end(
     assert [(c.id, c.status) for c in _site_comments(services, slug)] == before
 
 
-def test_the_email_is_nowhere_in_clear_text(cli: Any, services: Services, slug: str) -> None:
+def test_the_email_is_nowhere_in_clear_text(cli: Cli, services: Services, slug: str) -> None:
     code, _, output = cli("import", "wordpress", "--site", slug, str(FIXTURES / "wordpress.xml"))
     assert code == 0 and FIXTURE_EMAIL not in output
     site_id = _site_comments(services, slug)[0].site_id
@@ -146,7 +135,7 @@ def test_the_email_is_nowhere_in_clear_text(cli: Any, services: Services, slug: 
 
 
 def test_disqus_and_csv_imports_with_trash_as(
-    cli: Any, services: Services, slug: str, tmp_path: Path
+    cli: Cli, services: Services, slug: str, tmp_path: Path
 ) -> None:
     code, summary, _ = cli(
         "import", "disqus", "--site", slug, "--trash-as", "spam", str(FIXTURES / "disqus.xml")
@@ -171,7 +160,7 @@ def test_disqus_and_csv_imports_with_trash_as(
 
 
 def test_refused_file_imports_nothing(
-    cli: Any, services: Services, slug: str, tmp_path: Path
+    cli: Cli, services: Services, slug: str, tmp_path: Path
 ) -> None:
     broken = tmp_path / "broken.xml"
     content = (FIXTURES / "wordpress.xml").read_text(encoding="utf-8")
@@ -182,7 +171,7 @@ def test_refused_file_imports_nothing(
 
 
 def test_recheck_sends_held_comments_through_the_checks(
-    cli: Any, services: Services, slug: str, worker: WorkerProcess
+    cli: Cli, services: Services, slug: str, worker: WorkerProcess
 ) -> None:
     code, summary, _ = cli(
         "import", "wordpress", "--site", slug, "--recheck", str(FIXTURES / "wordpress.xml")

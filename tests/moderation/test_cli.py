@@ -4,41 +4,30 @@ labels export."""
 from __future__ import annotations
 
 import csv
-import json
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
-from service.cli import main
 from service.settings import Settings
 from service.usecases.services import Services
 from tests.conftest import auth
 from tests.moderation.conftest import Desk, held_comment, new_desk, submit, wait_decided
-from tests.support.processes import WorkerProcess, settings_env
+from tests.support.cli import Cli, cli_runner
+from tests.support.processes import WorkerProcess
 
 
 @pytest.fixture
 def cli(
     mod_settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Any:
-    for name, value in settings_env(mod_settings).items():
-        if name.startswith("COMMENTMOD_"):
-            monkeypatch.setenv(name, value)
-
-    def run(*argv: str) -> tuple[int, Any]:
-        code = main(list(argv))
-        out = capsys.readouterr().out
-        return code, json.loads(out) if code == 0 else None
-
-    return run
+) -> Cli:
+    return cli_runner(mod_settings, monkeypatch, capsys)
 
 
-def test_sites_create_with_webhook_prints_the_secret_once(cli: Any, mod_services: Services) -> None:
+def test_sites_create_with_webhook_prints_the_secret_once(cli: Cli, mod_services: Services) -> None:
     slug = f"cli-{uuid.uuid4().hex[:8]}"
-    code, out = cli("sites", "create", slug, "--webhook-url", "https://hooks.example/c")
+    code, out, _ = cli("sites", "create", slug, "--webhook-url", "https://hooks.example/c")
     assert code == 0
     assert out["api_key"].startswith("cmk_") and out["webhook_secret"].startswith("whsec_")
     from sqlalchemy import select
@@ -55,10 +44,10 @@ def test_sites_create_with_webhook_prints_the_secret_once(cli: Any, mod_services
     assert cli("sites", "create", f"x-{slug}", "--webhook-url", "ftp://nope")[0] != 0
 
 
-def test_sites_policy_set_and_history(cli: Any, desk: Desk) -> None:
-    code, shown = cli("sites", "policy", desk.slug)
+def test_sites_policy_set_and_history(cli: Cli, desk: Desk) -> None:
+    code, shown, _ = cli("sites", "policy", desk.slug)
     assert code == 0 and shown["version"] == 0
-    code, saved = cli(
+    code, saved, _ = cli(
         "sites", "policy", desk.slug,
         "--set", "max_links=3", "--set", 'blocked_words=["कमल", "tamatar"]',
         "--set", "shadow_mode=true", "--set", "premoderation=first_time",
@@ -71,16 +60,16 @@ def test_sites_policy_set_and_history(cli: Any, desk: Desk) -> None:
         "shadow_mode": True,
         "premoderation": "first_time",
     }
-    code, unset = cli("sites", "policy", desk.slug, "--unset", "shadow_mode")
+    code, unset, _ = cli("sites", "policy", desk.slug, "--unset", "shadow_mode")
     assert unset["version"] == 2 and "shadow_mode" not in unset["overrides"]
     assert [v["version"] for v in unset["history"]] == [2, 1]
     assert cli("sites", "policy", desk.slug, "--set", "max_links=zero")[0] != 0
     assert cli("sites", "policy", "no-such-site")[0] != 0
 
 
-def test_moderators_revoke(cli: Any, api: FlaskClient, desk: Desk) -> None:
+def test_moderators_revoke(cli: Cli, api: FlaskClient, desk: Desk) -> None:
     assert api.get("/v1/moderation/queue", headers=auth(desk.token)).status_code == 200
-    code, out = cli("moderators", "revoke", str(desk.moderator_id))
+    code, out, _ = cli("moderators", "revoke", str(desk.moderator_id))
     assert code == 0 and out["revoked"] is True
     r = api.get("/v1/moderation/queue", headers=auth(desk.token))
     assert r.status_code == 401 and r.get_json()["error"]["code"] == "invalid_credentials"
@@ -88,7 +77,7 @@ def test_moderators_revoke(cli: Any, api: FlaskClient, desk: Desk) -> None:
 
 
 def test_labels_export(
-    cli: Any,
+    cli: Cli,
     api: FlaskClient,
     mod_services: Services,
     mod_worker: WorkerProcess,
@@ -107,7 +96,7 @@ def test_labels_export(
         assert r.status_code == 200
     for check, expected in (("spam", ["spam", "ham"]), ("toxicity", ["ok", "toxic"])):
         path = tmp_path / f"{check}.csv"
-        code, out = cli("labels", "export", "--site", desk.slug, "--check", check, str(path))
+        code, out, _ = cli("labels", "export", "--site", desk.slug, "--check", check, str(path))
         assert code == 0 and out["rows"] == 2
         with path.open(encoding="utf-8", newline="") as f:
             rows = list(csv.DictReader(f))
@@ -117,5 +106,5 @@ def test_labels_export(
     # a published comment the moderator never touched is no label
     quiet = submit(api, desk, text="Nothing to see here, a kind word.")
     wait_decided(api, desk, quiet)
-    code, out = cli("labels", "export", "--site", desk.slug, "--check", "spam", str(path))
+    code, out, _ = cli("labels", "export", "--site", desk.slug, "--check", "spam", str(path))
     assert out["rows"] == 2
