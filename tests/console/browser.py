@@ -18,23 +18,16 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.wait import WebDriverWait
 
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-)
+from tests.support.chromium import CHROMIUM_FLAGS, find_chromium
+
+# /dev/shm is small in containers.
+BROWSER_FLAGS = (*CHROMIUM_FLAGS, "--disable-dev-shm-usage")
 WAIT_SECONDS = 20
 
 
 def browser_binaries() -> tuple[str, str]:
     """The Chromium and chromedriver executables; fails the test when either is missing."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    chromium = find_chromium()
     driver = shutil.which("chromedriver")
     if not chromium or not driver:
         pytest.fail(
@@ -51,7 +44,7 @@ def start_chromium(profile: Path, width: int = 1280, height: int = 900) -> WebDr
     os.environ["SE_OFFLINE"] = "true"
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
-    for flag in CHROMIUM_FLAGS:
+    for flag in BROWSER_FLAGS:
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={profile}")
     options.add_argument(f"--window-size={width},{height}")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -18,19 +17,10 @@ import time
 from pathlib import Path
 
 from tests.conftest import wait_until
+from tests.support.chromium import CHROMIUM_FLAGS, find_chromium
 from tests.wordpress.harness import Reader, Stack, open_stack
 
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-)
+SCREENSHOT_FLAGS = (*CHROMIUM_FLAGS, "--hide-scrollbars")
 AUTOLOGIN = """<?php
 // Screenshots only: sign in user 1 when the request carries the one-time token.
 add_action( 'plugins_loaded', function () {{
@@ -55,7 +45,7 @@ COMMENTS = (
 
 
 def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    found = find_chromium()
     if not found:
         raise SystemExit("headless Chromium is needed: apt-get install -y chromium")
     return found
@@ -63,7 +53,7 @@ def chromium() -> str:
 
 def shoot(url: str, out: Path, size: str = "1280,900") -> None:
     subprocess.run(
-        [chromium(), *CHROMIUM_FLAGS, f"--window-size={size}", f"--screenshot={out}", url],
+        [chromium(), *SCREENSHOT_FLAGS, f"--window-size={size}", f"--screenshot={out}", url],
         check=True,
         capture_output=True,
         timeout=120,
