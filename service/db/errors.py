@@ -1,4 +1,5 @@
-"""Storage errors as the layers above see them, so no other layer imports SQLAlchemy."""
+"""Storage errors as the layers above see them, so no other layer catches SQLAlchemy's own
+exceptions."""
 
 from __future__ import annotations
 

@@ -4,7 +4,8 @@ One way to open a transaction: ``with svc.uow() as uow:`` (a :class:`UnitOfWork`
 commits once when the block ends without error and rolls back otherwise; the repositories it
 carries share its session and never commit. The few hot single-statement paths (the
 submission, the public thread page) are functions in their repository modules that take the
-:class:`Storage`: one statement is its own transaction there (autocommit on PostgreSQL).
+:class:`Storage` or one of its connections (:meth:`Storage.reader`): one statement is its own
+transaction there (autocommit on PostgreSQL).
 """
 
 from __future__ import annotations

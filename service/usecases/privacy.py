@@ -10,7 +10,7 @@ the email (flood control, duplicates, trust and the moderators' ``author_key`` f
 Stored webhook event payloads of those comments lose the name and URL as well; the site's
 spam memory forgets the author's hash, IP hashes and the domain of the author's URL; the
 Idempotency-Key records of those comments are deleted; and the caller (API, CLI) drops the
-rate-limit counters of the IP hashes returned (:attr:`Erasure.ip_hashes`). One audit row per
+rate-limit counters of the IP hashes returned (:attr:`Erasure.ip_limit_keys`). One audit row per
 comment records that it happened, never what was erased.
 """
 

@@ -47,8 +47,9 @@ def register_site(
     svc: Services, slug: str, name: str | None = None, webhook_url: str | None = None
 ) -> NewSite:
     """Create a site, with its webhook when ``webhook_url`` is given, in ONE transaction:
-    an invalid URL (:class:`InvalidWebhookUrl`), a missing or bad email key
-    (``PrivacyConfigError``) or a taken slug (:class:`SiteExists`) leaves nothing behind."""
+    an invalid URL (:class:`~service.usecases.webhooks.InvalidWebhookUrl`), a missing or bad
+    email key (``PrivacyConfigError``) or a taken slug (:class:`SiteExists`) leaves nothing
+    behind."""
     checked = validate_webhook_url(webhook_url) if webhook_url else None
     api_key = new_token("cmk")
     secret = new_token("whsec") if checked else None

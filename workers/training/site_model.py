@@ -6,9 +6,9 @@ labels plus ``prior_strength/2 · ‖w − w_default‖²`` (L-BFGS). Where the 
 default's knowledge stands; a few hundred site labels move the words the site uses. Needs
 nothing but the default artifact (shipped in the wheel and the image), not ../shared.
 
-Candidates are compared on the site's most recent labels, held out by time
-(:func:`split_by_time`), with :func:`compare` (per language: AUC, precision, recall and F1
-of "not published", and precision of ``blatant``).
+Candidates are scored on the site's most recent labels, held out by time
+(:func:`split_by_time`), with :func:`score_holdout` (per language: AUC, precision, recall and
+F1 of "not published", and precision of ``blatant``) and judged by :func:`is_better`.
 """
 
 from __future__ import annotations
