@@ -100,7 +100,9 @@ def _train(
     out: Callable[[str], None],
 ) -> str:
     name = site_model_name(check, slug)
-    candidate, holdout = train_candidate(load_artifact(check, "default"), name, examples)
+    # Only the toxicity detector reads per-language bars; spam keeps the default's bars.
+    prior = load_artifact(check, "default")
+    candidate, holdout = train_candidate(prior, name, examples, calibrate=check == "toxicity")
     current = active_model(svc, slug, check)
     current_name = f"{name}@{current.version}" if current else "default"
     cur = score_holdout(check, site_detector(check, current), holdout)
