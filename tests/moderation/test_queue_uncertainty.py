@@ -99,3 +99,11 @@ def test_queue_order_errors(api: FlaskClient, desk: Desk) -> None:
     assert mixed.status_code == 400 and mixed.get_json()["error"]["code"] == "invalid_cursor"
     by_rank = _queue(api, desk, "order=uncertainty&limit=2").get_json()["next_cursor"]
     assert _queue(api, desk, f"limit=2&cursor={by_rank}").status_code == 400
+
+
+def test_openapi_describes_the_queue_orders(api: FlaskClient) -> None:
+    spec = api.get("/openapi.json").get_json()
+    params = spec["paths"]["/v1/moderation/queue"]["get"]["parameters"]
+    order = next(p for p in params if p["name"] == "order")
+    assert order["schema"]["enum"] == ["oldest", "newest", "uncertainty"]
+    assert "least certain" in order["description"]
