@@ -1,5 +1,8 @@
 # One image for every role (web, worker, scheduler, migrate); compose picks the command.
+# With --build-arg EXTRAS=train it is the trainer's image (the training stack, scipy and
+# scikit-learn, for the scheduler's site model retraining): the web's image never has it.
 FROM python:3.11-slim AS base
+ARG EXTRAS=
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -11,7 +14,7 @@ COPY pyproject.toml README.md ./
 COPY service ./service
 COPY workers ./workers
 COPY config ./config
-RUN pip install . \
+RUN pip install ".${EXTRAS:+[$EXTRAS]}" \
  && useradd --system --uid 10001 --home /app commentmod \
  && mkdir -p /app/var /tmp/prometheus \
  && chown -R commentmod /app/var /tmp/prometheus

@@ -25,7 +25,7 @@ var/secrets.env: | $(STAMP)
 	@umask 077 && $(BIN)/commentmod keys generate > var/secrets.env
 	@echo "generated development secrets in var/secrets.env (never commit them)"
 
-run: $(STAMP) var/secrets.env ## start web + worker + scheduler on SQLite and the embedded broker (127.0.0.1:8000)
+run: $(STAMP) var/secrets.env ## start web + worker + scheduler + trainer on SQLite and the embedded broker (127.0.0.1:8000)
 	@set -a && . ./var/secrets.env && set +a && \
 	  $(BIN)/commentmod db upgrade && \
 	  exec $(BIN)/commentmod serve

@@ -32,6 +32,11 @@ RELAY_TASK = "moderation.relay_outbox"
 PURGE_TASK = "moderation.purge_expired"
 # Carries a webhook_deliveries id only; see service/usecases/webhooks.py.
 WEBHOOK_TASK = "moderation.deliver_webhook"
+# The scheduler's retraining pass (ids only: no arguments at all). It runs on its own queue,
+# consumed by `commentmod trainer`, the one process with the training extra (scipy): the
+# moderation worker and the web never load the training stack.
+RETRAIN_TASK = "training.retrain_sites"
+TRAINING_QUEUE = "training"
 EMBEDDED_TRANSPORT = "service.embedded_broker:Transport"
 
 
@@ -68,6 +73,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "broker_connection_timeout": settings.broker_timeout_seconds,
         "broker_connection_retry_on_startup": True,
         "task_default_queue": QUEUE,
+        "task_routes": {RETRAIN_TASK: {"queue": TRAINING_QUEUE}},
         "task_serializer": "json",
         "accept_content": ["json"],
         # Results live in our database (check_results), not in a Celery backend.

@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     check_retry_backoff_max_seconds: int = Field(default=60, ge=1)
     # A site with fewer labels for a check keeps the default model (`commentmod train --site`).
     site_model_min_labels: int = Field(default=200, ge=2)
+    # The scheduler retrains a site's model for a check once this many labels arrived since
+    # the last training (docs/models.md, "Scheduled retraining"); it looks every interval
+    # (0: never) and a training holds its (site, check) lease at most lease seconds.
+    site_retrain_min_new_labels: int = Field(default=100, ge=1)
+    site_retrain_interval_seconds: float = Field(default=3600.0, ge=0)
+    site_retrain_lease_seconds: int = Field(default=1800, ge=10)
     task_soft_time_limit_seconds: int = Field(default=30, ge=1)
     task_time_limit_seconds: int = Field(default=60, ge=2)
     broker_visibility_timeout_seconds: int = Field(default=300, ge=10)

@@ -8,7 +8,7 @@ from celery import Celery
 from celery.signals import worker_init, worker_process_init
 
 from service.logs import configure_logging
-from service.queue import PURGE_TASK, RELAY_TASK, celery_config
+from service.queue import PURGE_TASK, RELAY_TASK, RETRAIN_TASK, celery_config
 from service.settings import Settings
 from service.usecases.services import Services, build_services
 from workers.heartbeat import DIR_SETTING, WorkerHeartbeat
@@ -59,6 +59,16 @@ def make_celery(settings: Settings) -> Celery:
         },
         "purge-expired": {"task": PURGE_TASK, "schedule": 3600.0},
     }
+    interval = settings.site_retrain_interval_seconds
+    if interval:
+        # To `commentmod trainer` (the training queue); a pass not started within one
+        # interval is superseded by the next. Overlapping passes are safe: the database
+        # lease per (site, check) and its label count let one training run (site_retrain).
+        app.conf.beat_schedule["retrain-site-models"] = {
+            "task": RETRAIN_TASK,
+            "schedule": interval,
+            "options": {"expires": interval},
+        }
     app.conf.beat_schedule_filename = str(settings.var_dir / "celerybeat-schedule")
     # Heartbeat files for healthchecks (workers/heartbeat.py).
     app.conf[DIR_SETTING] = str(settings.var_dir)

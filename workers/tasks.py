@@ -15,7 +15,14 @@ from celery import Celery, Task
 
 from service.db.errors import StorageUnavailable
 from service.domain.checks import CheckResult
-from service.queue import CHECK_COMMENTS_TASK, CHECK_TASKS, PURGE_TASK, RELAY_TASK, WEBHOOK_TASK
+from service.queue import (
+    CHECK_COMMENTS_TASK,
+    CHECK_TASKS,
+    PURGE_TASK,
+    RELAY_TASK,
+    RETRAIN_TASK,
+    WEBHOOK_TASK,
+)
 from service.settings import Settings
 from service.usecases.checks import CheckWork, relay_outbox
 from service.usecases.pipeline import Delivery, run_message
@@ -152,6 +159,8 @@ def register_tasks(
             f"webhooks={webhooks}"
         )
 
+    _register_training_task(app, services, settings)
+
     @app.task(name=WEBHOOK_TASK, bind=True, acks_late=True, reject_on_worker_lost=True)
     def deliver_webhook(self: Task, delivery_id: str) -> str:
         """Idempotent (see service.usecases.webhooks.deliver). Failed attempts are
@@ -188,3 +197,19 @@ def _register_check_task(
     @app.task(name=name, **options)
     def check_task(self: Task, comment_ids: str | list[str]) -> str:
         return run_checks(self, checks, comment_ids)
+
+
+def _register_training_task(
+    app: Celery, services: Callable[[], Services], settings: Settings
+) -> None:
+    """The scheduler's site retraining pass, run by ``commentmod trainer`` (the training
+    queue). Acknowledged on receipt: a training lost with its trainer is redone by a later
+    pass (its lease expires), never redelivered mid-run. Its time limit is the lease."""
+    lease = settings.site_retrain_lease_seconds
+
+    @app.task(name=RETRAIN_TASK, acks_late=False, time_limit=lease, soft_time_limit=lease - 5)
+    def retrain_sites() -> str:
+        from workers.training.site_retrain import retrain_sites as run_pass
+
+        counts = run_pass(services(), settings)
+        return " ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "no labels"

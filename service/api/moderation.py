@@ -40,6 +40,7 @@ from service.usecases.moderation import (
     AuditView,
     ModerationItem,
     QueueFilter,
+    QueueOrder,
     get_for_moderation,
     list_audit,
     list_queue,
@@ -105,6 +106,10 @@ def _moment(name: str) -> datetime | None:
     if moment.tzinfo is None:
         raise ApiError(400, "invalid_datetime", f"{name} must carry a time zone")
     return moment
+
+
+_ORDERS = frozenset(o.value for o in QueueOrder)
+_ORDER_HELP = "order must be one of: " + ", ".join(o.value for o in QueueOrder)
 
 
 def _arg(name: str, pattern: Any, code: str, message: str) -> str | None:
@@ -196,6 +201,9 @@ def queue() -> Response:
         author_key=_arg("author_key", AUTHOR_KEY, "invalid_author_key", "not an author key"),
         since=_moment("since"),
         until=_moment("until"),
+        order=QueueOrder(
+            _arg("order", _ORDERS.__contains__, "invalid_order", _ORDER_HELP) or "oldest"
+        ),
     )
     page = list_queue(_services(), moderator, filters, _limit(), request.args.get("cursor") or None)
     out = QueuePageOut(

@@ -190,6 +190,15 @@ OPENAPI_MODELS: tuple[type[BaseModel], ...] = (
 )
 
 
+QUEUE_ORDERS = ["oldest", "newest", "uncertainty"]
+QUEUE_ORDER_DOC = (
+    "oldest (default) or newest first by (created_at, id); uncertainty: the model's least"
+    " certain first (|score - 0.5| smallest over the comment's scored checks, or `check`'s"
+    " only; no score last), ties by (created_at, id). The cursor continues the order it came"
+    " from (docs/moderation.md)."
+)
+
+
 def openapi_paths() -> dict[str, Any]:
     """The moderation routes for /openapi.json (security scheme ``moderatorToken``)."""
 
@@ -223,10 +232,11 @@ def openapi_paths() -> dict[str, Any]:
                     query("author_key", text),
                     query("since", {"type": "string", "format": "date-time"}),
                     query("until", {"type": "string", "format": "date-time"}),
+                    query("order", {"type": "string", "enum": QUEUE_ORDERS}, QUEUE_ORDER_DOC),
                     *page,
                 ],
                 "responses": {
-                    "200": ok(QueuePageOut, "oldest first (created_at, id)"),
+                    "200": ok(QueuePageOut, "in `order` (default oldest first)"),
                     **errors(400, 401, 403, 503),
                 },
             }

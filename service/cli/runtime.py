@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from service.cli.common import print_json
+from service.cli.common import fail, print_json
 from service.db.migrate import upgrade
 from service.settings import Settings
 from service.usecases.checks import relay_outbox
@@ -38,6 +38,33 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     ]
     if args.hostname:
         argv.append(f"--hostname={args.hostname}")
+    return run_celery(app, argv)
+
+
+def training_available() -> bool:
+    """True when the training extra (scipy) is installed: ``commentmod trainer`` can run."""
+    import importlib.util
+
+    return importlib.util.find_spec("scipy") is not None
+
+
+def cmd_trainer(settings: Settings, args: argparse.Namespace) -> int:
+    """A worker on the training queue only (the scheduler's site retraining), one at a time."""
+    if not training_available():
+        return fail("trainer needs the training extra: pip install 'commentmod[train]'")
+    from service.queue import TRAINING_QUEUE
+    from workers.celery_app import make_celery, run_celery
+
+    app = make_celery(settings)
+    argv = [
+        "worker",
+        f"--loglevel={settings.log_level}",
+        "--concurrency=1",
+        f"--queues={TRAINING_QUEUE}",
+        "--without-gossip",
+        "--without-mingle",
+        f"--hostname={args.hostname or 'trainer@%h'}",
+    ]
     return run_celery(app, argv)
 
 
@@ -81,7 +108,12 @@ def add_commands(sub: Any) -> None:
     )
     worker.add_argument("--hostname", help="Celery node name (default: celery@HOST)")
     worker.set_defaults(func=cmd_worker)
-    sub.add_parser("scheduler", help="the scheduler (outbox relay)").set_defaults(
-        func=cmd_scheduler
+    sub.add_parser(
+        "scheduler", help="the scheduler (outbox relay, purges, site model retraining)"
+    ).set_defaults(func=cmd_scheduler)
+    trainer = sub.add_parser(
+        "trainer", help="a worker that runs the scheduler's site model retraining (train extra)"
     )
+    trainer.add_argument("--hostname", help="Celery node name (default: trainer@HOST)")
+    trainer.set_defaults(func=cmd_trainer)
     sub.add_parser("relay", help="run the outbox relay once").set_defaults(func=cmd_relay)

@@ -8,6 +8,7 @@ import shutil
 import sys
 from typing import Any
 
+from service.cli.runtime import training_available
 from service.db.migrate import upgrade
 from service.logs import configure_logging
 from service.settings import Settings
@@ -39,10 +40,15 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         "worker": [*exe, "worker"],
         "scheduler": [*exe, "scheduler"],
     }
+    if training_available():  # the scheduler's site retraining needs the training extra
+        commands["trainer"] = [*exe, "trainer"]
+    else:
+        print("commentmod: no training extra: site models are not retrained on schedule")
     configure_logging(settings.log_level)
     supervisor = Supervisor(commands, env=env)
     supervisor.install_signal_handlers()
-    print(f"commentmod: serving on http://{host}:{port} (web, worker, scheduler); Ctrl-C stops")
+    roles = ", ".join(commands)
+    print(f"commentmod: serving on http://{host}:{port} ({roles}); Ctrl-C stops")
     print("commentmod: create a site with: .venv/bin/commentmod sites create demo")
     return supervisor.run()
 

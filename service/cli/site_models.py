@@ -18,21 +18,7 @@ from service.usecases.site_models import (
     list_models,
     promote,
     rollback,
-    site_labels,
-    store_model,
 )
-
-
-def site_detector(check: str, stored: StoredModel | None) -> Any:
-    """The detector of a stored site model, or the default detector when ``stored`` is None."""
-    from workers.checks.registry import get_detector
-    from workers.checks.site_models import artifact_from_bytes, detector_with
-
-    if stored is None:
-        return get_detector(check)
-    return detector_with(
-        check, artifact_from_bytes(stored.weights, stored.meta or {}, stored.version)
-    )
 
 
 def evaluate_site(
@@ -41,6 +27,7 @@ def evaluate_site(
     """``commentmod evaluate --site``: the rows through the site's active model for ``check``
     (the default model when it has none)."""
     from workers.training.evaluation import evaluate_rows
+    from workers.training.site_retrain import site_detector
 
     svc = build_services(settings)
     try:
@@ -50,66 +37,24 @@ def evaluate_site(
     return evaluate_rows(detector, rows, is_positive)
 
 
-def train_check(svc: Services, args: argparse.Namespace, check: str) -> int:
-    """Train, compare and (by the rule, or ``--force``) promote one check's site model."""
-    from workers.checks.registry import load_artifact
-    from workers.checks.site_models import artifact_bytes, detector_with, site_model_name
-    from workers.training.site_model import (
-        examples_from,
-        is_better,
-        score_holdout,
-        side_by_side,
-        train_candidate,
-    )
-
-    rows = site_labels(svc, args.site, check)
-    minimum = svc.settings.site_model_min_labels
-    if len(rows) < minimum:
-        print(f"{check}: {len(rows)} labels (< site_model_min_labels={minimum}); keeps the default")
-        return 0
-    examples = examples_from(rows)
-    name = site_model_name(check, args.site)
-    candidate, holdout = train_candidate(load_artifact(check, "default"), name, examples)
-    current = active_model(svc, args.site, check)
-    current_name = f"{name}@{current.version}" if current else "default"
-    cur = score_holdout(check, site_detector(check, current), holdout)
-    cand = score_holdout(check, detector_with(check, candidate), holdout)
-    better, why = is_better(cand, cur)
-    trained = len(examples) - len(holdout)
-    print(f"{check}: {trained} labels to train, {len(holdout)} most recent held out")
-    print(f"current ({current_name}) / candidate:")
-    print("\n".join(side_by_side(cur, cand)))
-    promoted = better or bool(args.force)
-    verdict = "promote" if better else "refuse"
-    if args.dry_run:
-        print(f"{check}: would {verdict} ({why}); dry run, nothing stored")
-        return 0
-    weights, meta = artifact_bytes(candidate)
-    metrics = {
-        "holdout": len(holdout),
-        "candidate": cand,
-        "current": cur,
-        "current_model": current_name,
-        "rule": verdict,
-        "why": why,
-        "forced": promoted and not better,
-    }
-    version = store_model(svc, args.site, check, weights, meta, metrics, activate=promoted)
-    state = "promoted" if promoted else "stored, not promoted"
-    forced = " (--force)" if promoted and not better else ""
-    print(f"{check}: {name}@{version} {state}{forced}: {why}")
-    return 0 if promoted else 1  # refused: 1, so a script or the scheduler can tell
-
-
 def cmd_train_site(settings: Settings, args: argparse.Namespace) -> int:
     try:
         import scipy  # noqa: F401
     except ImportError:
         return fail("train --site needs the training extra: pip install 'commentmod[train]'")
+    from workers.training.site_retrain import FAILED, train_site_check
+
     svc = build_services(settings)
     try:
         checks = [args.check] if args.check else list(CHECKS)
-        return max(train_check(svc, args, check) for check in checks)
+        outcomes = [
+            train_site_check(
+                svc, args.site, check, trained_by="cli", force=args.force, dry_run=args.dry_run
+            )
+            for check in checks
+        ]
+        # refused (stored, not promoted) or busy: 1, so a script can tell
+        return 1 if FAILED & set(outcomes) else 0
     except NotFound as exc:
         return fail(str(exc))
     finally:
@@ -168,6 +113,8 @@ def _listed(model: StoredModel) -> dict[str, Any]:
         "holdout_auc": overall.get("roc_auc"),
         "holdout_f1": overall.get("f1"),
         "rule": model.metrics.get("rule"),
+        "labels": model.metrics.get("labels"),
+        "trained_by": model.metrics.get("trained_by", "cli"),
     }
 
 

@@ -38,7 +38,11 @@ MESSAGES = {
     "not_found": "No such comment on your sites.",
 }
 DONE = {"published": "Approved", "rejected": "Rejected", "spam": "Marked spam"}
-ORDERS = (("oldest", "oldest first"), ("newest", "newest first"))
+ORDERS = (
+    ("oldest", "oldest first"),
+    ("newest", "newest first"),
+    ("uncertainty", "least certain first"),  # the labels that teach a site model most
+)
 
 
 def moderator() -> ModeratorRef:

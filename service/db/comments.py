@@ -198,48 +198,38 @@ class Comments:
     def queue(self, q: QueueQuery, limit: int) -> Sequence[Comment]:
         """The moderators' queue: comments matching ``q``, by (created_at, id), oldest first
         or (``newest_first``) newest first, after the keyset ``q.after`` in that order."""
-        query = select(Comment).where(Comment.site_id.in_(q.site_ids), Comment.status == q.status)
-        if q.lang:
-            query = query.where(Comment.lang == q.lang)
-        if q.check:
-            query = query.where(
-                exists().where(
-                    CheckResultRow.comment_id == Comment.id,
-                    CheckResultRow.check == q.check,
-                    CheckResultRow.verdict != "clean",
-                )
-            )
-        if q.reason:
-            # reasons is a JSON list of snake_case codes: match the quoted code exactly.
-            query = query.where(
-                cast(Comment.reasons, String).contains(f'"{q.reason}"', autoescape=True)
-            )
-        if q.author_key:
-            query = query.where(Comment.author_hash == q.author_key)
-        if q.since:
-            query = query.where(Comment.created_at >= q.since)
-        if q.until:
-            query = query.where(Comment.created_at < q.until)
+        query = _queue_filters(select(Comment), q)
         if q.after is not None and q.newest_first:
-            query = query.where(
-                or_(
-                    Comment.created_at < q.after[0],
-                    and_(Comment.created_at == q.after[0], Comment.id < q.after[1]),
-                )
-            )
+            query = query.where(_before(q.after[0], q.after[1]))
         elif q.after is not None:
-            query = query.where(
-                or_(
-                    Comment.created_at > q.after[0],
-                    and_(Comment.created_at == q.after[0], Comment.id > q.after[1]),
-                )
-            )
+            query = query.where(_after(q.after[0], q.after[1]))
         order = (
             (Comment.created_at.desc(), Comment.id.desc())
             if q.newest_first
             else (Comment.created_at, Comment.id)
         )
         return self.s.scalars(query.order_by(*order).limit(limit)).all()
+
+    def queue_by_uncertainty(
+        self, q: QueueQuery, after: tuple[float, datetime, str] | None, limit: int
+    ) -> list[tuple[Comment, float]]:
+        """The queue ordered by the models' uncertainty: ``|score − 0.5|`` (0: the model
+        cannot tell), the smallest over the comment's scored checks (``q.check``'s only
+        when given), ties by (created_at, id); comments without a score last (rank 1).
+        Keyset-paginated after ``(rank, created_at, id)``; each comment with its rank."""
+        margin = select(func.min(func.abs(CheckResultRow.score - 0.5))).where(
+            CheckResultRow.comment_id == Comment.id, CheckResultRow.score.is_not(None)
+        )
+        if q.check:
+            margin = margin.where(CheckResultRow.check == q.check)
+        rank = func.coalesce(margin.scalar_subquery(), 1.0)
+        query = _queue_filters(select(Comment, rank), q)
+        if after is not None:
+            query = query.where(
+                or_(rank > after[0], and_(rank == after[0], _after(after[1], after[2])))
+            )
+        rows = self.s.execute(query.order_by(rank, Comment.created_at, Comment.id).limit(limit))
+        return [(comment, float(value)) for comment, value in rows.tuples()]
 
     def author_counts(self, comment: Comment) -> dict[str, int]:
         """The author's comments on the comment's site, counted by status."""
@@ -331,3 +321,44 @@ def thread_page_statement(has_cursor: bool) -> Any:
             )
         )
     return query.order_by(Comment.created_at, Comment.id).limit(bindparam("limit"))
+
+
+def _queue_filters(query: Any, q: QueueQuery) -> Any:
+    """``query`` narrowed to the queue filter ``q`` (every field but the keyset)."""
+    query = query.where(Comment.site_id.in_(q.site_ids), Comment.status == q.status)
+    if q.lang:
+        query = query.where(Comment.lang == q.lang)
+    if q.check:
+        query = query.where(
+            exists().where(
+                CheckResultRow.comment_id == Comment.id,
+                CheckResultRow.check == q.check,
+                CheckResultRow.verdict != "clean",
+            )
+        )
+    if q.reason:
+        # reasons is a JSON list of snake_case codes: match the quoted code exactly.
+        query = query.where(
+            cast(Comment.reasons, String).contains(f'"{q.reason}"', autoescape=True)
+        )
+    if q.author_key:
+        query = query.where(Comment.author_hash == q.author_key)
+    if q.since:
+        query = query.where(Comment.created_at >= q.since)
+    if q.until:
+        query = query.where(Comment.created_at < q.until)
+    return query
+
+
+def _after(created_at: datetime, comment_id: str) -> Any:
+    return or_(
+        Comment.created_at > created_at,
+        and_(Comment.created_at == created_at, Comment.id > comment_id),
+    )
+
+
+def _before(created_at: datetime, comment_id: str) -> Any:
+    return or_(
+        Comment.created_at < created_at,
+        and_(Comment.created_at == created_at, Comment.id < comment_id),
+    )

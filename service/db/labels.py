@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.db.engine import upsert
@@ -42,3 +42,17 @@ class Labels:
             .order_by(ModerationLabel.updated_at, ModerationLabel.comment_id)
         ).tuples()
         yield from rows
+
+    def count(self, site_id: int, actions: Iterable[str]) -> int:
+        """How many of the site's comments carry a label among ``actions``."""
+        return int(
+            self.s.scalar(
+                select(func.count())
+                .select_from(ModerationLabel)
+                .where(
+                    ModerationLabel.site_id == site_id,
+                    ModerationLabel.action.in_(list(actions)),
+                )
+            )
+            or 0
+        )

@@ -324,3 +324,20 @@ class SiteModel(Base):
     weights: Mapped[bytes] = mapped_column(LargeBinary)  # the artifact's .npz
     meta: Mapped[dict[str, Any]] = mapped_column(JSON)  # the artifact's .json
     is_active: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SiteTraining(Base):
+    """Scheduled retraining of a site's model for one check: who holds the training now
+    (``claimed_at``, a lease) and how many labels the last finished training saw, so two
+    schedulers or overlapping ticks never train the same labels twice."""
+
+    __tablename__ = "site_trainings"
+
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True
+    )
+    check: Mapped[str] = mapped_column(String(32), primary_key=True)
+    labels_seen: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(64), nullable=True)

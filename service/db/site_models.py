@@ -1,4 +1,5 @@
-"""Site models: each site's trained artifacts per check, versioned; one active at most."""
+"""Site models: each site's trained artifacts per check, versioned; one active at most; and
+the claims that keep two trainings of the same (site, check) from running at once."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from service.db.models import SiteModel
+from service.db.engine import upsert
+from service.db.models import SiteModel, SiteTraining
 
 
 class SiteModels:
@@ -89,3 +91,56 @@ class SiteModels:
             )
         ).tuples()
         return {(site_id, check): version for site_id, check, version in rows}
+
+
+class SiteTrainings:
+    """One row per (site, check) trained at least once: the lease of the training running
+    now and the label count the last finished one saw."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def claim(
+        self, site_id: int, check: str, now: datetime, stale_before: datetime, max_seen: int | None
+    ) -> bool:
+        """Take the lease unless another training holds a fresh one, and (``max_seen`` given)
+        only while the last finished training saw at most ``max_seen`` labels. One atomic
+        conditional UPDATE: of two concurrent claims exactly one wins."""
+        upsert(
+            self.s,
+            SiteTraining,
+            {"site_id": site_id, "check": check, "labels_seen": 0},
+            ["site_id", "check"],
+            {"site_id": site_id},  # exists already: a no-op update
+        )
+        query = update(SiteTraining).where(
+            SiteTraining.site_id == site_id,
+            SiteTraining.check == check,
+            or_(SiteTraining.claimed_at.is_(None), SiteTraining.claimed_at < stale_before),
+        )
+        if max_seen is not None:
+            query = query.where(SiteTraining.labels_seen <= max_seen)
+        result = self.s.execute(query.values(claimed_at=now))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def finish(
+        self, site_id: int, check: str, labels_seen: int | None, outcome: str, now: datetime
+    ) -> None:
+        """Release the lease; ``labels_seen`` (when the labels were used) is remembered."""
+        values: dict[str, Any] = {"claimed_at": None, "finished_at": now, "outcome": outcome}
+        if labels_seen is not None:
+            values["labels_seen"] = labels_seen
+        self.s.execute(
+            update(SiteTraining)
+            .where(SiteTraining.site_id == site_id, SiteTraining.check == check)
+            .values(**values)
+        )
+
+    def labels_seen(self, site_id: int) -> dict[str, int]:
+        """``{check: labels the last finished training saw}`` for the site."""
+        rows = self.s.execute(
+            select(SiteTraining.check, SiteTraining.labels_seen).where(
+                SiteTraining.site_id == site_id
+            )
+        ).tuples()
+        return {check: seen for check, seen in rows}

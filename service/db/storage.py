@@ -29,7 +29,7 @@ from service.db.labels import Labels
 from service.db.metrics import MetricsQueries
 from service.db.moderators import Moderators
 from service.db.results import CheckResults
-from service.db.site_models import SiteModels
+from service.db.site_models import SiteModels, SiteTrainings
 from service.db.sites import Sites
 from service.db.spam_memory import SpamMemory
 from service.settings import Settings
@@ -54,6 +54,7 @@ class UnitOfWork:
         self.metrics = MetricsQueries(session)
         self.dashboard = DashboardQueries(session)
         self.site_models = SiteModels(session)
+        self.site_trainings = SiteTrainings(session)
 
     def new_deliveries(self) -> list[str]:
         """The webhook deliveries this unit of work created (taken once, after the commit)."""

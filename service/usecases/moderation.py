@@ -32,7 +32,9 @@ from service.usecases.services import (
     NotFound,
     Services,
     decode_cursor,
+    decode_rank_cursor,
     encode_cursor,
+    encode_rank_cursor,
 )
 from service.usecases.sites import scoped_site
 from service.usecases.spam_memory import is_known_spammer
@@ -141,10 +143,13 @@ def _audit_views(uow: UnitOfWork, rows: Sequence[AuditEvent]) -> list[AuditView]
 
 
 class QueueOrder(StrEnum):
-    """The queue's order, by (created_at, id): oldest first (the default) or newest first."""
+    """The queue's order: by (created_at, id), oldest first (the default) or newest first;
+    or by the models' uncertainty, the comments whose score is nearest 0.5 first (the labels
+    that teach a site model the most: active learning), ties by (created_at, id)."""
 
     OLDEST = "oldest"
     NEWEST = "newest"
+    UNCERTAINTY = "uncertainty"
 
 
 @dataclass(frozen=True)
@@ -172,26 +177,49 @@ def list_queue(
     """Comments of the moderator's sites matching ``f``, in ``f.order`` by (created_at, id)
     (oldest first unless asked otherwise), keyset-paginated: a cursor continues the order it
     was issued in."""
+    if f.order is QueueOrder.UNCERTAINTY:
+        return _queue_by_uncertainty(svc, moderator, f, limit, cursor)
     after = decode_cursor(cursor) if cursor else None
     with svc.uow() as uow:
         site_ids = {scoped_site(uow, moderator, f.site).id} if f.site else set(moderator.site_ids)
-        query = QueueQuery(
-            site_ids=site_ids,
-            status=f.status.value,
-            lang=f.lang,
-            check=f.check,
-            reason=f.reason,
-            author_key=f.author_key,
-            since=f.since,
-            until=f.until,
-            after=after,
-            newest_first=f.order is QueueOrder.NEWEST,
-        )
+        query = _queue_query(f, site_ids, after)
         rows = uow.comments.queue(query, limit + 1)
         items = _items(svc, uow, rows[:limit])
     next_cursor = (
         encode_cursor(items[-1].created_at, items[-1].id) if len(rows) > limit and items else None
     )
+    return QueuePage(items, next_cursor)
+
+
+def _queue_query(
+    f: QueueFilter, site_ids: set[int], after: tuple[datetime, str] | None
+) -> QueueQuery:
+    return QueueQuery(
+        site_ids=site_ids,
+        status=f.status.value,
+        lang=f.lang,
+        check=f.check,
+        reason=f.reason,
+        author_key=f.author_key,
+        since=f.since,
+        until=f.until,
+        after=after,
+        newest_first=f.order is QueueOrder.NEWEST,
+    )
+
+
+def _queue_by_uncertainty(
+    svc: Services, moderator: ModeratorRef, f: QueueFilter, limit: int, cursor: str | None
+) -> QueuePage:
+    """:func:`list_queue` in :attr:`QueueOrder.UNCERTAINTY`; its cursor carries the rank."""
+    after = decode_rank_cursor(cursor) if cursor else None
+    with svc.uow() as uow:
+        site_ids = {scoped_site(uow, moderator, f.site).id} if f.site else set(moderator.site_ids)
+        rows = uow.comments.queue_by_uncertainty(_queue_query(f, site_ids, None), after, limit + 1)
+        items = _items(svc, uow, [comment for comment, _ in rows[:limit]])
+    next_cursor = None
+    if len(rows) > limit and items:
+        next_cursor = encode_rank_cursor(rows[limit - 1][1], items[-1].created_at, items[-1].id)
     return QueuePage(items, next_cursor)
 
 

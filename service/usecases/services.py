@@ -152,6 +152,27 @@ def encode_cursor(created_at: datetime, comment_id: str) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def encode_rank_cursor(rank: float, created_at: datetime, comment_id: str) -> str:
+    """A cursor of an order by a rank, then (created_at, id): the rank as ``repr`` (exact)."""
+    raw = json.dumps([repr(rank), created_at.isoformat(), comment_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_rank_cursor(cursor: str) -> tuple[float, datetime, str]:
+    """The ``(rank, created_at, id)`` of :func:`encode_rank_cursor`; InvalidCursor otherwise
+    (a cursor of another order included)."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        rank, created, comment_id = json.loads(raw)
+        moment = datetime.fromisoformat(created)
+        if moment.tzinfo is None or not isinstance(comment_id, str):
+            raise ValueError("bad cursor")
+        value = float(rank)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidCursor() from exc
+    return value, moment, comment_id
+
+
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))

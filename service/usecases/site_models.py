@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from service.domain.checks import check_spec
@@ -128,3 +128,62 @@ def model_artifact(svc: Services, site_id: int, check: str, version: int) -> Sto
         if row is None or site is None:
             raise NotFound("no such model version")
         return _stored(row, site.slug, True)
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingState:
+    """A (site, check) the scheduler looked at: its label count now, the count the last
+    finished training saw, and whether a training is due (``due``), the site has too few
+    labels (``too_few``: it keeps the default) or too few new ones (``not_due``)."""
+
+    slug: str
+    check: str
+    labels: int
+    seen: int
+    status: str
+
+
+def training_states(
+    svc: Services, checks: Sequence[str], min_labels: int, min_new: int
+) -> list[TrainingState]:
+    """Every site with labels for a check, and whether its model for it is due for training:
+    at least ``min_labels`` labels and ``min_new`` more than the last training saw."""
+    out = []
+    with svc.uow() as uow:
+        for site in uow.sites.all():
+            seen = uow.site_trainings.labels_seen(site.id)
+            for check in checks:
+                labels = uow.labels.count(site.id, check_spec(check).labels)
+                if not labels:
+                    continue
+                last = seen.get(check, 0)
+                status = (
+                    "too_few"
+                    if labels < min_labels
+                    else "due"
+                    if labels - last >= min_new
+                    else "not_due"
+                )
+                out.append(TrainingState(site.slug, check, labels, last, status))
+    return out
+
+
+def claim_training(
+    svc: Services, slug: str, check: str, lease_seconds: float, max_seen: int | None = None
+) -> bool:
+    """Take the (site, check) training lease (see :meth:`SiteTrainings.claim`): False when
+    another training holds it, or (``max_seen``) when one already saw more labels."""
+    now = utcnow()
+    with svc.uow() as uow:
+        site = scoped_site(uow, None, slug)
+        stale_before = now - timedelta(seconds=lease_seconds)
+        return uow.site_trainings.claim(site.id, check, now, stale_before, max_seen)
+
+
+def finish_training(
+    svc: Services, slug: str, check: str, labels_seen: int | None, outcome: str
+) -> None:
+    """Release the lease; ``labels_seen`` counts as trained on (None: the run failed)."""
+    with svc.uow() as uow:
+        site = scoped_site(uow, None, slug)
+        uow.site_trainings.finish(site.id, check, labels_seen, outcome, utcnow())

@@ -64,6 +64,9 @@ def test_the_console_filter_orders_the_queue_and_links_the_thread_page(
     assert ITEM_ID.findall(newest) == ids[::-1]
     assert '<option value="newest" selected>newest first</option>' in newest
     assert '<option value="oldest" selected>oldest first</option>' in oldest
+    uncertain = client.get(f"/console/?site={desk.slug}&order=uncertainty").get_data(as_text=True)
+    assert '<option value="uncertainty" selected>least certain first</option>' in uncertain
+    assert sorted(ITEM_ID.findall(uncertain)) == sorted(ids)
     refused = client.get(f"/console/?site={desk.slug}&order=sideways").get_data(as_text=True)
     assert "The order must be a choice." in refused and ITEM_ID.findall(refused) == ids
 

@@ -109,6 +109,7 @@ def test_site_model_trained_promoted_used_by_the_worker_refused_and_rolled_back(
     code, out = cli("models", "list", "--site", desk.slug, "--check", "toxicity")
     listed = {m["version"]: m for m in json.loads(out)}
     assert listed[1]["active"] and not listed[2]["active"] and listed[2]["rule"] == "refuse"
+    assert listed[1]["trained_by"] == "cli" and listed[1]["labels"] == 90
 
     # Promote it by hand, then roll back to version 1, then to the default.
     # (Without --check, as the SPEC writes them: the one check with that version, then every

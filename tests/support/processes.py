@@ -35,11 +35,19 @@ def settings_env(settings: Settings) -> dict[str, str]:
 class WorkerProcess:
     """`commentmod worker` as a child process, logging to a file the tests can read."""
 
-    def __init__(self, settings: Settings, log_path: Path, concurrency: int = 2) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        log_path: Path,
+        concurrency: int = 2,
+        command: tuple[str, ...] | None = None,
+    ) -> None:
+        """``command``: another ``commentmod`` command (e.g. ``("trainer",)``)."""
         self.log_path = log_path
         self._log = log_path.open("ab")
+        argv = command or ("worker", f"--concurrency={concurrency}")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "worker", f"--concurrency={concurrency}"],
+            [sys.executable, "-m", "service.cli", *argv],
             env=settings_env(settings),
             stdout=self._log,
             stderr=subprocess.STDOUT,

@@ -58,3 +58,17 @@ def test_build_context_leaves_out_local_state_and_secrets() -> None:
         if line.strip() and not line.startswith("#")
     }
     assert {".git", ".venv", "var", "*.env", ".env*", "__pycache__", ".pytest_cache"} <= ignored
+
+
+def test_only_the_trainer_image_has_the_training_extra() -> None:
+    services = _services()
+    trainer = services["trainer"]
+    assert trainer["build"]["args"]["EXTRAS"] == "train"
+    assert trainer["image"] != services["web"]["image"]
+    assert trainer["command"] == ["commentmod", "trainer"]
+    assert "workers.heartbeat" in trainer["healthcheck"]["test"]
+    assert "args" not in (
+        services["web"]["build"] if isinstance(services["web"]["build"], dict) else {}
+    )
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "ARG EXTRAS=\n" in dockerfile and 'pip install ".${EXTRAS:+[$EXTRAS]}"' in dockerfile

@@ -49,3 +49,31 @@ def test_a_site_model_learns_the_site_words_and_survives_its_bytes() -> None:
     assert loaded.name == "toxicity-site-demo" and loaded.version == "3"
     assert np.isclose(loaded.predict(text), site.predict(text), atol=0.01)
     assert detector_with("toxicity", loaded).model.startswith("toxicity-site-demo@3+rules")
+
+
+def test_bars_are_recalibrated_on_the_site_labels_out_of_fold() -> None:
+    from workers.training.site_model import out_of_fold, recalibrate
+
+    prior = load_artifact("toxicity", "default")
+    hindi_bar = prior.meta["thresholds_by_lang"]["hi-Latn"]["threshold"]
+    train = [Example(f"tu ek kravnetu hai, topic {i}", True, "hi-Latn") for i in range(40)] + [
+        Example(f"lekh accha hai, topic {i} samjhaya", False, "hi-Latn") for i in range(80)
+    ]
+    train += [Example(f"a fine remark {i}", False, "en") for i in range(5)]
+    site = fit_site_model(prior, train, "toxicity-site-demo")
+    p = out_of_fold(prior, train)
+    assert p.shape == (len(train),) and ((p >= 0) & (p <= 1)).all()
+    # Out of fold, the site's word still separates: every toxic label above every clean one.
+    y = np.array([e.positive for e in train])
+    assert p[y].min() > p[~y & (np.arange(len(train)) < 120)].max()
+    calibrated = recalibrate(site, train, p)
+    bars = calibrated.meta["thresholds_by_lang"]
+    # Hindi (Latin script) had enough labels: its own bar, far below the default's 0.927.
+    assert bars["hi-Latn"]["threshold"] < hindi_bar and bars["hi-Latn"]["rows"] == 120
+    assert calibrated.meta["site_calibrated_langs"] == {"en": "pooled", "hi-Latn": "own"}
+    # A language the site never labelled keeps the default's bar; the weights are the site's.
+    assert bars["hi"] == prior.meta["thresholds_by_lang"]["hi"]
+    assert calibrated.weights is site.weights
+    # Too few labels: nothing recalibrated.
+    few = recalibrate(site, train[:10], p[:10])
+    assert few.meta["thresholds_by_lang"] == prior.meta["thresholds_by_lang"]
