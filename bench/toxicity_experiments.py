@@ -13,7 +13,12 @@ embeddings of 3000 Davidson + all Panlingua train rows, scored on TRAC-1 dev sam
 Davidson + all Panlingua rows (Devanagari and romanized), against the char model alone on the
 same TRAC-1 dev samples (ROC AUC, best-F1 over thresholds); plus encoder latency per comment.
 
-Run: ``PYTHONPATH=. .venv/bin/python bench/toxicity_experiments.py variants|encoder|stacked``.
+``holds``: the shipped default detector (rules + model) on every toxicity dev split, per
+language: rows, hold rate (not ``clean``), precision, recall, F1; and the sanity-set counts.
+``holds train`` does the same on the TRAC-1 train splits (where rules are checked first).
+
+Run: ``PYTHONPATH=. .venv/bin/python bench/toxicity_experiments.py
+variants|encoder|stacked|holds [train]``.
 """
 
 from __future__ import annotations
@@ -181,5 +186,39 @@ def stacked() -> None:
     print(f"encoder alone per comment: p50 {p50:.1f} ms, p99 {p99:.1f} ms; max RSS {rss:.0f} MiB")
 
 
+def holds() -> None:
+    from workers.checks.base import CheckInput
+    from workers.checks.registry import get_detector
+
+    detector = get_detector("toxicity")
+    split = sys.argv[2] if len(sys.argv) > 2 else "dev"
+    sets = (
+        ["trac1_hi", "trac1_en"]
+        if split == "train"
+        else ["trac1_hi", "trac1_en", "davidson_hate_offensive", "panlingua_detox_hi"]
+    )
+    for name in sets:
+        data = rows(DATA / name / f"{split}.csv")
+        for lang in ("hi", "hi-Latn", "en"):
+            sel = [r for r in data if r["lang"] == lang]
+            if not sel:
+                continue
+            held = [detector.run(CheckInput(text=r["text"])).verdict != "clean" for r in sel]
+            truth = [r["label"] == "toxic" for r in sel]
+            tp = sum(h and t for h, t in zip(held, truth, strict=True))
+            p, rec = tp / max(1, sum(held)), tp / max(1, sum(truth))
+            print(
+                f"{name}/{split} {lang}: rows {len(sel)}, held {sum(held) / len(sel):.1%}, "
+                f"P {p:.3f}, R {rec:.3f}, F1 {2 * p * rec / max(1e-9, p + rec):.3f}",
+                flush=True,
+            )
+    for name, want in (("benign", "clean"), ("abusive", "held")):
+        data = rows(SANITY / f"{name}.csv")
+        out = [detector.run(CheckInput(text=r["text"])).verdict for r in data]
+        n = sum((v == "clean") == (want == "clean") for v in out)
+        print(f"sanity {name}: {want} {n}/{len(data)}")
+
+
 if __name__ == "__main__":
-    {"variants": variants, "encoder": encoder, "stacked": stacked}[sys.argv[1]]()
+    commands = {"variants": variants, "encoder": encoder, "stacked": stacked, "holds": holds}
+    commands[sys.argv[1]]()
