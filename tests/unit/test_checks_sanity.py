@@ -29,7 +29,7 @@ def run(check: str, text: str) -> CheckResult:
 
 def test_sets_are_large_and_cover_three_languages() -> None:
     benign, abusive, spam = read("benign"), read("abusive"), read("spam")
-    assert len(benign) >= 150 and len(abusive) >= 40 and len(spam) >= 40
+    assert len(benign) >= 360 and len(abusive) >= 95 and len(spam) >= 40
     for rows in (benign, abusive, spam):
         langs = Counter(r["lang"] for r in rows)
         assert all(langs[lang] >= len(rows) // 4 for lang in ("en", "hi", "hi-Latn")), langs
@@ -43,11 +43,11 @@ def test_benign_comments_are_published() -> None:
         assert "blatant" not in verdicts.values(), (row["text"], verdicts)
         if set(verdicts.values()) != {"clean"}:
             held.append((row["text"], verdicts))
-    assert 1 - len(held) / len(rows) >= 0.97, held
+    assert 1 - len(held) / len(rows) >= 0.98, held
 
 
 @pytest.mark.parametrize(
-    ("name", "check", "share"), [("abusive", "toxicity", 0.85), ("spam", "spam", 0.90)]
+    ("name", "check", "share"), [("abusive", "toxicity", 0.95), ("spam", "spam", 0.90)]
 )
 def test_positives_are_not_published(name: str, check: str, share: float) -> None:
     rows = read(name)

@@ -22,7 +22,7 @@ from workers.checks.base import Verdict
 from workers.checks.textmodel import TextModel
 
 # Bump when a rule or a lexicon changes in a way that changes verdicts.
-RULES_VERSION = "5"  # 5: issue 13 lexicons, transliteration variants, group-hate patterns
+RULES_VERSION = "6"  # 6: issue 13 political contempt (contempt_patterns.py, lexicons)
 
 SUSPECT = 0.5
 BLATANT = 0.85

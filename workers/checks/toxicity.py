@@ -15,6 +15,7 @@ from pathlib import Path
 import regex
 
 from workers.checks.base import CheckInput, CheckName, CheckResult, Evidence
+from workers.checks.contempt_patterns import drop_safe, find_contempt
 from workers.checks.hate_patterns import find_patterns
 from workers.checks.language import detect_language
 from workers.checks.normalize import Lexicon, LexiconMatch, normalize
@@ -39,8 +40,8 @@ TARGET_WINDOW = 25  # characters of original text on either side of a hit
 _TARGETED_CATEGORIES = frozenset({"insult", "profanity", "identity_attack", "sexual"})
 SECOND_PERSON_RE = regex.compile(
     r"(?<![\p{L}\p{M}])(?:you|u|ur|your|youre|yourself|ya|tu|tum|tere|tera|teri|tujhe|tujhko|"
-    r"tumhara|tumhari|tumhare|aap|apka|aapka|तू|तुम|तेरा|तेरी|तेरे|तुझे|तुझको|तुम्हारा|तुम्हारी|"
-    r"तुम्हारे|आप)(?![\p{L}\p{M}])"
+    r"tumhara|tumhari|tumhare|tumhe|tumhen|tumko|tumlog|aap|apka|aapka|तू|तुम|तेरा|तेरी|तेरे|तुझे|तुझको|तुम्हारा|तुम्हारी|"
+    r"तुम्हारे|तुम्हें|तुमको|आप)(?![\p{L}\p{M}])"
 )
 
 
@@ -79,7 +80,8 @@ class ToxicityDetector:
         norm = normalize(text)
         matches = self.lexicon.find(norm)
         matches = matches + self.variants.find(norm, matches)
-        matches = sorted(matches + find_patterns(norm), key=lambda m: m.start)
+        matches = drop_safe(norm, matches + find_patterns(norm) + find_contempt(norm))
+        matches = sorted(matches, key=lambda m: m.start)
         # Second-person words, as offsets into the original text (like the hits).
         targets = (
             [norm.to_original(m.start(), m.end())[0] for m in SECOND_PERSON_RE.finditer(norm.text)]
