@@ -55,6 +55,18 @@ class Deliveries:
             .execution_options(synchronize_session=False)
         )
 
+    def update_many(self, delivery_ids: Sequence[str], values: dict[str, Any]) -> None:
+        """``values`` on those of ``delivery_ids`` not delivered yet."""
+        self.s.execute(
+            update(WebhookDelivery)
+            .where(
+                WebhookDelivery.id.in_(list(delivery_ids)),
+                WebhookDelivery.delivered_at.is_(None),
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
     def due(self, now: datetime, limit: int) -> Sequence[WebhookDelivery]:
         """Undelivered rows due for dispatch, oldest first, locked (others skipped)."""
         return self.s.scalars(

@@ -194,6 +194,20 @@ class CheckJobs:
         # as the counting UPDATE takes them (no lock-order deadlock).
         self.s.connection().execute(complete_jobs_statement(), {"now": now, "pairs": sorted(pairs)})
 
+    def unsend(self, pairs: Sequence[tuple[str, str]], now: datetime) -> None:
+        """The relay could not send these: take back their count, due again at ``now``."""
+        for comment_id, check in sorted(pairs):
+            self.s.execute(
+                update(CheckJob)
+                .where(
+                    CheckJob.comment_id == comment_id,
+                    CheckJob.check == check,
+                    CheckJob.completed_at.is_(None),
+                    CheckJob.send_count > 0,
+                )
+                .values(send_count=CheckJob.send_count - 1, next_send_at=now)
+            )
+
     def due(self, now: datetime, limit: int) -> Sequence[CheckJob]:
         """Unfinished jobs due for a re-send, oldest first, locked (others skipped)."""
         return self.s.scalars(

@@ -164,13 +164,17 @@ def relay_outbox(svc: Services) -> RelayReport:
     """Re-send every unfinished check that is due; give up after ``relay_max_sends``.
 
     Idempotent and safe to run concurrently (rows are locked with SKIP LOCKED on
-    PostgreSQL; SQLite serializes writers). A send that fails is not counted, so a long
-    broker outage never turns into ``check_unavailable``: the checks go out when it returns.
+    PostgreSQL; SQLite serializes writers). The due jobs are counted as sent and their next
+    send scheduled in one short transaction, and the messages go out after it commits: the
+    database is never locked while the broker is slow or down (on SQLite the relay's write
+    lock would hold every submission). A send that fails is not counted (its job and the
+    rest are due again at once), so a long broker outage never turns into
+    ``check_unavailable``: the checks go out when it returns.
     """
     settings = svc.settings
     now = utcnow()
-    sent = failed = 0
     give_up: list[tuple[str, str]] = []
+    to_send: list[tuple[str, str]] = []
     with svc.uow() as uow:
         for job in uow.jobs.due(now, settings.relay_batch_size):
             if job.check not in CHECK_TASKS:
@@ -183,16 +187,26 @@ def relay_outbox(svc: Services) -> RelayReport:
             if job.send_count >= settings.relay_max_sends:
                 give_up.append((job.comment_id, job.check))
                 continue
-            if not svc.producer.send_check(job.comment_id, job.check):
-                failed += 1
-                break  # the broker is down: the rest waits for the next run
             job.claimed_by = None  # a claimer that died holds it no more: the message runs it
             job.send_count += 1
             backoff = settings.relay_stale_seconds * (2 ** (job.send_count - 1))
             job.next_send_at = now + timedelta(seconds=backoff)
-            sent += 1
+            to_send.append((job.comment_id, job.check))
+    sent = _send_checks(svc, to_send)
+    failed = int(sent < len(to_send))
     if give_up:
         record_checks(svc, [(cid, unavailable(check)) for cid, check in give_up])
     if sent or give_up or failed:
         log.info("relay", extra={"sent": sent, "given_up": len(give_up), "failed": failed})
     return RelayReport(sent=sent, given_up=len(give_up), failed=failed)
+
+
+def _send_checks(svc: Services, jobs: Sequence[tuple[str, str]]) -> int:
+    """Send ``jobs`` in order until the broker refuses one; that one and the rest are not
+    counted and due again now. Returns how many were sent."""
+    for sent, (comment_id, check) in enumerate(jobs):
+        if not svc.producer.send_check(comment_id, check):
+            with svc.uow() as uow:
+                uow.jobs.unsend(jobs[sent:], utcnow())
+            return sent
+    return len(jobs)

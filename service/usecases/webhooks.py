@@ -231,14 +231,21 @@ def relay_webhooks(svc: Services) -> int:
     """
     settings = svc.settings
     now = utcnow()
-    sent = 0
+    # Scheduled in one short transaction, sent after it commits: the database is never
+    # locked while the broker is slow or down (see checks.relay_outbox).
     with svc.uow() as uow:
-        due = uow.deliveries.due(now, settings.relay_batch_size)
-        for delivery in due:
-            if not svc.producer.send(WEBHOOK_TASK, delivery.id):
-                break  # the broker is down: the rest waits for the next run
+        ids = []
+        for delivery in uow.deliveries.due(now, settings.relay_batch_size):
             delivery.next_dispatch_at = now + timedelta(seconds=settings.relay_stale_seconds)
-            sent += 1
+            ids.append(delivery.id)
+    sent = len(ids)
+    for i, delivery_id in enumerate(ids):
+        if not svc.producer.send(WEBHOOK_TASK, delivery_id):
+            # The broker is down: this one and the rest are due again now.
+            with svc.uow() as uow:
+                uow.deliveries.update_many(ids[i:], {"next_dispatch_at": utcnow()})
+            sent = i
+            break
     if sent:
         log.info("webhook relay", extra={"sent": sent})
     return sent
