@@ -36,7 +36,9 @@ class LazyServices:
         self._services = None
 
 
-def make_celery(settings: Settings) -> Celery:
+def make_celery(settings: Settings, *, preload_detectors: bool = True) -> Celery:
+    """The Celery app of every role; ``preload_detectors=False`` for the trainer, which never
+    runs a check and so need not load the detector models at start."""
     configure_logging(settings.log_level)
     app = Celery("commentmod", set_as_current=True)
     app.conf.update(celery_config(settings))
@@ -77,7 +79,8 @@ def make_celery(settings: Settings) -> Celery:
     services = LazyServices(settings)
     worker_process_init.connect(lambda **_: services.reset(), weak=False)
     detectors = Detectors(settings, services)
-    worker_init.connect(lambda **_: detectors.preload(), weak=False)
+    if preload_detectors:
+        worker_init.connect(lambda **_: detectors.preload(), weak=False)
     register_tasks(app, services, settings, detectors)
     return app
 

@@ -55,7 +55,7 @@ def cmd_trainer(settings: Settings, args: argparse.Namespace) -> int:
     from service.queue import TRAINING_QUEUE
     from workers.celery_app import make_celery, run_celery
 
-    app = make_celery(settings)
+    app = make_celery(settings, preload_detectors=False)
     argv = [
         "worker",
         f"--loglevel={settings.log_level}",
